@@ -1,0 +1,116 @@
+"""The ``kiroku`` command: one sub-command group per package.
+
+``kiroku init`` creates a workspace, ``kiroku log ...`` works on its ledger, and ``kiroku verify`` checks a proof
+bundle anywhere, with nothing but the log's verifier key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kiroku import __version__
+from kiroku.cli import log as log_commands
+from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
+from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
+from kiroku.workspace import Workspace
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="kiroku",
+    help="kiroku (記録): a verifiable record of what an AI model was trained on.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(log_commands.app, name="log")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"kiroku {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """kiroku (記録): a verifiable record of what an AI model was trained on."""
+    ctx.obj = {"workspace": workspace}
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder to create the workspace in.", file_okay=False)
+    ] = Path(),
+    org: Annotated[
+        str, typer.Option("--org", help="Your organisation's name, as it will appear in statements.")
+    ] = "",
+    origin: Annotated[
+        str | None,
+        typer.Option(help="The log's origin line in checkpoints (default: kiroku/<org>/ledger-<random>)."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Store URL (default: SQLite inside the folder; or postgresql+psycopg://...)."),
+    ] = None,
+) -> None:
+    """Create a workspace: kiroku.toml, an Ed25519 signing key and an empty ledger."""
+    if not org.strip():
+        fail("give your organisation's name with --org NAME")
+    with user_errors():
+        workspace = Workspace.init(directory, org.strip(), origin=origin, store=store)
+    out.print(f"Created kiroku workspace in {workspace.root}")
+    out.print(f"  organisation  {workspace.config.organisation.name}")
+    out.print(f"  log origin    {workspace.config.log.origin}")
+    out.print(f"  store         {workspace.store_url}")
+    out.print(f"  verifier key  {workspace.verifier().to_vkey()}")
+    out.print("Next: kiroku log append --kind note --file RECORD.json, then kiroku log checkpoint")
+
+
+@app.command("verify")
+def verify(
+    bundle: Annotated[
+        Path, typer.Argument(help="A bundle from 'kiroku log prove' or 'kiroku log consistency'.")
+    ],
+    key: Annotated[
+        str,
+        typer.Option(help="The log's verifier key, as 'kiroku log key' prints it, or a file holding it."),
+    ],
+) -> None:
+    """Check a proof bundle offline, with nothing but the log's verifier key. Exit 0 if and only if it verifies."""
+    key_text = key
+    if "+" not in key or Path(key).is_file():
+        key_text = read_input(Path(key), "key file").decode("utf-8", "replace")
+    with user_errors():
+        try:
+            verifier = Verifier.from_vkey(key_text)
+        except MalformedNote as exc:
+            fail(f"--key is not a verifier key: {exc}", EXIT_BAD_INPUT)
+        result = verify_bundle(read_input(bundle, "bundle"), verifier)
+    if isinstance(result, VerifiedInclusion):
+        body = "with its body" if result.body_included else "by digest only (no body)"
+        out.print(
+            f"OK: record {result.index} ({result.entry.kind}, {result.entry.time}) is in log {result.origin} "
+            f"at tree size {result.tree_size}, {body}; checkpoint signed by {verifier.name}"
+        )
+    else:
+        out.print(
+            f"OK: log {result.origin} at size {result.new.size} extends its history at size {result.old.size}; "
+            f"both checkpoints signed by {verifier.name}"
+        )
+
+
+def main() -> None:
+    """Entry point of the ``kiroku`` console script."""
+    app()

@@ -1,0 +1,110 @@
+"""What every command shares: the workspace option, consoles, and turning errors into one line and an exit code.
+
+Exit codes: 0 success; 1 something was checked and does not verify (tampering, a false proof); 2 the input or
+the set-up is wrong (a malformed file, an unknown kind, a key of another log, no workspace).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from kiroku.ledger import InvalidSignature, LedgerError, NoteError, VerificationError
+from kiroku.workspace import Workspace, WorkspaceError
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_NOT_VERIFIED",
+    "WorkspaceOption",
+    "err",
+    "fail",
+    "out",
+    "progress_bar",
+    "read_input",
+    "user_errors",
+    "workspace_from",
+]
+
+EXIT_NOT_VERIFIED = 1
+EXIT_BAD_INPUT = 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $KIROKU_WORKSPACE, else the current folder or the nearest above it).",
+        file_okay=False,
+    ),
+]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print ``kiroku: error: message`` on stderr and exit with ``code``."""
+    err.print(f"[bold red]kiroku: error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn kiroku's errors into one line on stderr: exit 1 when something does not verify, else 2."""
+    try:
+        yield
+    except VerificationError as exc:
+        fail(str(exc), EXIT_NOT_VERIFIED)
+    except InvalidSignature as exc:
+        fail(str(exc), EXIT_NOT_VERIFIED)
+    except (LedgerError, NoteError, WorkspaceError) as exc:
+        fail(str(exc))
+
+
+def workspace_from(ctx: typer.Context, option: Path | None) -> Workspace:
+    """The workspace named on this command, on the root command, or found from the environment."""
+    explicit = option or (ctx.obj or {}).get("workspace")
+    with user_errors():
+        return Workspace.find(explicit)
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """Read a file the user named (``-`` is standard input), failing with a clear line."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"{what} {path} does not exist")
+    except IsADirectoryError:
+        fail(f"{what} {path} is a folder, not a file")
+    except OSError as exc:
+        fail(f"cannot read {what} {path}: {exc.strerror}")
+
+
+def progress_bar(description: str) -> Progress:
+    """A progress bar on stderr, hidden when stderr is not a terminal."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=False,
+    )
