@@ -89,7 +89,17 @@ def rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
-    """Peak resident set size of this process (getrusage; kilobytes on Linux, bytes on macOS)."""
+    """Peak resident set size of this process.
+
+    Linux's VmHWM, which starts afresh in a spawned process; getrusage's ru_maxrss would carry over the peak of
+    the parent that forked it. Elsewhere ru_maxrss (kilobytes on Linux, bytes on macOS).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
@@ -155,6 +165,7 @@ def make_progress(console: Console) -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
@@ -170,6 +181,12 @@ def make_body(i: int) -> dict[str, Any]:
     h = (i * 2654435761) & 0xFFFFFFFF  # Knuth's multiplicative hash: cheap, deterministic variety
     site = _SITES[h % len(_SITES)]
     doc = f"doc-{i:09d}"
+    body = _event(i, h, site, doc)
+    body["run"] = "ja-web-2026-04"
+    return body
+
+
+def _event(i: int, h: int, site: str, doc: str) -> dict[str, Any]:
     match h % 4:
         case 0:
             return {
@@ -640,7 +657,7 @@ def build_table(
         row(f"RSS while auditing at {mark_names}", each(lambda r: rss_series(r.rss_audit)))
         row(f"RSS growth auditing, {first} → {last}", each(lambda r: fmt_growth(r.rss_audit)))
     row(
-        "peak RSS of the process so far (getrusage)",
+        "peak RSS of the process so far (VmHWM)",
         each(lambda r: f"{fmt_mib(r.peak_rss)} MiB"),
         f"{rss_series(naive.peak_at)}\n(at {mark_names})" if naive else "—",
     )
@@ -711,6 +728,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 150))
     n = args.records
     rng = random.Random(args.seed + 1)
     naive_indexes = sorted(rng.sample(range(n), min(args.naive_samples, n)))

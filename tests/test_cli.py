@@ -257,3 +257,12 @@ def test_log_verify_passes_on_an_untouched_ledger(proved: tuple[Path, str]) -> N
     result = kiroku("log", "verify", cwd=bundle.parent)
     assert result.returncode == 0, result.stderr
     assert "OK: ledger test.kiroku/ledger verified: 5 records" in result.stdout
+
+
+def test_a_bad_setting_in_kiroku_toml_names_the_file_and_setting(workspace: Path) -> None:
+    config = workspace / "kiroku.toml"
+    config.write_text(config.read_text().replace('default = "P10Y"', 'default = "ten years"'))
+    result = kiroku("log", "show", cwd=workspace)
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert "kiroku.toml" in line and "'retention'" in line and "ten years" in line
