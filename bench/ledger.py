@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy
 from rich.console import Console
@@ -68,6 +68,8 @@ from kiroku.ledger.records import Entry, PreparedRecord
 ORIGIN = "bench.example.org/kiroku/ledger"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MiB = 1024 * 1024
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # The issue's targets.
 TARGET_APPENDS_PER_S = 20_000
@@ -79,29 +81,39 @@ TARGET_FLAT_MIB = 16.0
 # -- measuring ------------------------------------------------------------------------------------------------
 
 
-def rss_bytes() -> int:
-    """Current resident set size of this process (Linux /proc; elsewhere the peak from getrusage)."""
+def _statm_rss() -> int | None:
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
-        return peak_rss_bytes()
+        return None
+
+
+def _getrusage_peak() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # kilobytes on Linux, bytes on macOS
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process (Linux /proc; elsewhere the peak from getrusage)."""
+    current = _statm_rss()
+    return _getrusage_peak() if current is None else current
 
 
 def peak_rss_bytes() -> int:
     """Peak resident set size of this process.
 
-    Linux's VmHWM, which starts afresh in a spawned process; getrusage's ru_maxrss would carry over the peak of
-    the parent that forked it. Elsewhere ru_maxrss (kilobytes on Linux, bytes on macOS).
+    Linux's VmHWM, which starts afresh in a spawned process (getrusage's ru_maxrss would carry over the peak of
+    the parent that forked it); elsewhere ru_maxrss.
     """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
+                # the kernel updates the high-water mark lazily; it can lag the current RSS a little
+                return max(int(line.split()[1]) * 1024, _statm_rss() or 0)
     except (OSError, ValueError, IndexError):
         pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
+    return _getrusage_peak()
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -149,9 +161,10 @@ def memory_marks(n: int) -> list[int]:
     return sorted({max(1, n // 10), max(1, n // 2), n})
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+def timed(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> tuple[float, T]:
+    """Call ``fn(*args, **kwargs)``; return (seconds, its value)."""
     start = time.perf_counter()
-    value = fn()
+    value = fn(*args, **kwargs)
     return time.perf_counter() - start, value
 
 
@@ -322,14 +335,14 @@ def run_ledger(
     try:
         _append(ledger, result, args, marks, console)
         signer = Signer.generate(ORIGIN)
-        result.checkpoint_s, _ = timed(lambda: ledger.checkpoint(signer))
+        result.checkpoint_s, _ = timed(ledger.checkpoint, signer)
         _proofs(ledger, result, args, console)
         result.root_hash = ledger.root(n)
         result.naive_proofs = {i: ledger.inclusion_proof(i, n) for i in naive_indexes}
         if not args.skip_audit:
             _audit(ledger, result, signer, marks, console)
         result.disk_bytes = store_size(ledger, url)
-        result.peak_rss = peak_rss_bytes()
+        result.peak_rss = max(peak_rss_bytes(), *result.rss_append.values(), *result.rss_audit.values())
     finally:
         ledger.close()
     return result
@@ -350,7 +363,7 @@ def _append(
                 profiler.enable()
             seconds, records = prepare_batch(done, count)
             result.prepare_s += seconds
-            seconds, _ = timed(lambda records=records: ledger.append_many(records, batch_size=args.batch))
+            seconds, _ = timed(ledger.append_many, records, batch_size=args.batch)
             if profiler:
                 profiler.disable()
             result.append_s += seconds
@@ -380,30 +393,22 @@ def _proofs(ledger: Ledger, result: BackendResult, args: argparse.Namespace, con
     with make_progress(console) as progress:
         task = progress.add_task(f"{result.label}: proofs", total=3 * samples + 2 * len(old_sizes))
         for _ in range(samples):
-            seconds, root = timed(lambda: ledger.root(n))
+            seconds, root = timed(ledger.root, n)
             result.root_s.append(seconds)
             progress.advance(task)
         for index in indexes:
-            seconds, proof = timed(lambda index=index: ledger.inclusion_proof(index, n))
+            seconds, proof = timed(ledger.inclusion_proof, index, n)
             result.inclusion_s.append(seconds)
             leaf = ledger.record(index).entry.leaf_hash()  # what a verifier recomputes from the record
-            seconds, ok = timed(
-                lambda index=index, leaf=leaf, proof=proof: merkle.verify_inclusion(
-                    leaf, index, n, proof, root
-                )
-            )
+            seconds, ok = timed(merkle.verify_inclusion, leaf, index, n, proof, root)
             result.verify_inclusion_s.append(seconds)
             result.failed_verifications += not ok
             progress.advance(task, 2)
         for size1 in old_sizes:
-            seconds, proof = timed(lambda size1=size1: ledger.consistency_proof(size1, n))
+            seconds, proof = timed(ledger.consistency_proof, size1, n)
             result.consistency_s.append(seconds)
             old_root = ledger.root(size1)
-            seconds, ok = timed(
-                lambda size1=size1, old_root=old_root, proof=proof: merkle.verify_consistency(
-                    size1, n, old_root, root, proof
-                )
-            )
+            seconds, ok = timed(merkle.verify_consistency, size1, n, old_root, root, proof)
             result.verify_consistency_s.append(seconds)
             result.failed_verifications += not ok
             progress.advance(task, 2)
@@ -421,7 +426,7 @@ def _audit(ledger: Ledger, result: BackendResult, signer: Signer, marks: list[in
             while pending and done >= pending[0]:
                 result.rss_audit[pending.pop(0)] = rss_bytes()
 
-        result.audit_s, report = timed(lambda: ledger.verify(signer.verifier(), progress=advance))
+        result.audit_s, report = timed(ledger.verify, signer.verifier(), progress=advance)
     if report.size != result.records or report.checkpoints != 1:
         raise SystemExit(
             f"{result.label}: the audit checked {report.size} records, expected {result.records}"
@@ -476,17 +481,17 @@ def naive_worker(
                 if len(data) % 10_000 == 0:
                     progress.advance(task, 10_000)
                 if pending and len(data) == pending[0]:
-                    seconds, mark_root = timed(lambda: merkle.root(data))
+                    seconds, mark_root = timed(merkle.root, data)
                     compute_s += seconds
                     mark = pending.pop(0)
                     result.root_s[mark] = seconds
                     result.rss_at[mark] = rss_bytes()
-                    result.peak_at[mark] = peak_rss_bytes()
+                    result.peak_at[mark] = max(peak_rss_bytes(), result.rss_at[mark])
                     if mark == n:
                         result.agrees &= mark_root == root
         result.load_s = time.perf_counter() - start - compute_s
         for index, expected in proofs.items():
-            seconds, proof = timed(lambda index=index: merkle.inclusion_proof(data, index, n))
+            seconds, proof = timed(merkle.inclusion_proof, data, index, n)
             result.inclusion_s.append(seconds)
             result.agrees &= proof == expected
         result.peak_at[n] = peak_rss_bytes()

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from kiroku.ledger import (
+    Entry,
     InvalidRecord,
     Period,
     RetentionPolicy,
@@ -16,6 +20,7 @@ from kiroku.ledger import (
     prepare,
     register_kind,
 )
+from kiroku.ledger.records import format_time
 
 
 def test_canonical_body_sorts_keys_and_drops_whitespace() -> None:
@@ -92,3 +97,18 @@ def test_retention_policy_per_kind_and_forever() -> None:
     assert policy.expires_at("crawl", start) == datetime(2036, 1, 1, tzinfo=UTC)
     with pytest.raises(ValueError, match="unknown setting"):
         RetentionPolicy.from_mapping({"defualt": "P1Y"})
+
+
+@given(
+    st.from_regex(r"[a-z][a-z0-9_.]{0,20}", fullmatch=True),
+    st.datetimes(timezones=st.just(UTC)),
+    st.binary(min_size=32, max_size=32),
+)
+def test_leaf_data_is_the_rfc8785_form_of_the_entry(kind: str, time: datetime, digest: bytes) -> None:
+    entry = Entry(kind, format_time(time), digest)
+    expected = rfc8785.dumps({"body_sha256": digest.hex(), "kind": kind, "time": entry.time})
+    assert entry.leaf_data() == expected
+    odd = Entry('we"ird', entry.time, digest)  # a tampered row still gets the exact canonical form
+    assert odd.leaf_data() == rfc8785.dumps(
+        {"body_sha256": digest.hex(), "kind": 'we"ird', "time": entry.time}
+    )

@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_TIME_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_LEAF_TEMPLATE = b'{"body_sha256":"%s","kind":"%s","time":"%s"}'
 
 
 class Note(RootModel[dict[str, JsonValue]]):
@@ -139,6 +141,9 @@ class Entry:
 
     def leaf_data(self) -> bytes:
         """The raw leaf input: canonical JSON of the entry."""
+        if _KIND_NAME.match(self.kind) and _TIME_FORMAT.match(self.time) and len(self.body_sha256) == 32:
+            # strings that need no JSON escaping: the template is already RFC 8785 canonical (keys in order)
+            return _LEAF_TEMPLATE % (self.body_sha256.hex().encode(), self.kind.encode(), self.time.encode())
         return canonical_json({"body_sha256": self.body_sha256.hex(), "kind": self.kind, "time": self.time})
 
     def leaf_hash(self) -> bytes:
@@ -186,6 +191,8 @@ def prepare(
         )
     except ValidationError as exc:
         raise InvalidRecord(_validation_message(kind, exc)) from exc
-    canonical = canonical_json(validated.model_dump(mode="json"))
+    # a note's validated root is already plain JSON; other kinds go through pydantic's JSON mode
+    plain = validated.root if isinstance(validated, Note) else validated.model_dump(mode="json")
+    canonical = canonical_json(plain)
     when = format_time(time if time is not None else datetime.now(UTC))
     return PreparedRecord(Entry(kind, when, hashlib.sha256(canonical).digest()), canonical)
