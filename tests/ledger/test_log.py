@@ -17,6 +17,7 @@ from kiroku.ledger import (
     Signer,
     StoreError,
     UnknownKind,
+    VerificationError,
     merkle,
     prepare,
     verify_bundle,
@@ -256,6 +257,7 @@ def test_expire_deletes_due_bodies_keeps_proofs_and_logs_the_expiry(store_url: s
         "count": 1,
         "cutoff": "2026-02-15T00:00:00.000000Z",
         "index_runs": [[0, 0]],
+        "policy": {"default": "P30D"},
     }
     ledger.checkpoint(signer)
     assert (
@@ -267,3 +269,68 @@ def test_expire_deletes_due_bodies_keeps_proofs_and_logs_the_expiry(store_url: s
 def test_entry_json_round_trip() -> None:
     entry = Entry("note", "2026-01-01T00:00:00.000000Z", b"\x01" * 32)
     assert entry.to_json()["body_sha256"] == "01" * 32
+
+
+def test_expire_dry_run_counts_and_deletes_nothing(store_url: str) -> None:
+    ledger = Ledger.create(store_url, ORIGIN, RetentionPolicy(default=Period(days=30)))
+    ledger.append("note", event(0), time="2026-01-01T00:00:00Z")
+    assert ledger.expire(datetime(2026, 6, 1, tzinfo=UTC), dry_run=True) == 1
+    assert ledger.record(0).body is not None and ledger.size == 1
+
+
+def test_expire_keeps_bodies_a_longer_current_policy_still_protects(store_url: str) -> None:
+    Ledger.create(store_url, ORIGIN, RetentionPolicy(default=Period(days=30))).append(
+        "note", event(0), time="2026-01-01T00:00:00Z"
+    )
+    ledger = Ledger.open(store_url, retention=RetentionPolicy(default=Period(years=1)))
+    assert ledger.expire(datetime(2026, 6, 1, tzinfo=UTC)) == 0
+    assert ledger.record(0).body is not None
+
+
+def test_the_logs_own_expiry_records_are_kept_forever(store_url: str) -> None:
+    ledger = Ledger.create(store_url, ORIGIN, RetentionPolicy(default=Period(days=1)))
+    ledger.append("note", event(0), time="2026-01-01T00:00:00Z")
+    ledger.expire(datetime(2026, 2, 1, tzinfo=UTC))
+    assert ledger.record(1).expires_at is None
+    assert ledger.expire(datetime(2099, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_verify_catches_a_body_deleted_outside_a_logged_expiry(store_url: str, signer: Signer) -> None:
+    ledger = Ledger.create(store_url, ORIGIN, RetentionPolicy(default=Period(days=1)))
+    ledger.append_many(prepare("note", event(i), "2026-01-01T00:00:00Z") for i in range(3))
+    ledger.expire(datetime(2026, 2, 1, tzinfo=UTC))
+    ledger.append("note", event(3), time="2026-01-01T00:00:00Z")
+    with ledger.engine.begin() as conn:  # delete a due body as expire would, but without logging it
+        conn.execute(
+            tables.bodies.update()
+            .where(tables.bodies.c.idx == 4)
+            .values(body=None, expired_at="2026-03-01T00:00:00.000000Z")
+        )
+    with pytest.raises(
+        VerificationError, match=r"record 4: its body is gone but no retention\.expired record"
+    ):
+        ledger.verify(signer.verifier())
+
+
+def test_verify_catches_a_body_deleted_with_its_retention_end_moved_earlier(
+    store_url: str, signer: Signer
+) -> None:
+    ledger = Ledger.create(store_url, ORIGIN, RetentionPolicy(default=Period(days=1)))
+    ledger.append("note", event(0), time="2026-01-30T00:00:00Z")
+    ledger.append("note", event(1), time="2026-01-01T00:00:00Z")
+    ledger.expire(datetime(2026, 1, 30, 12, tzinfo=UTC))  # deletes record 1's body only
+    with ledger.engine.begin() as conn:  # move record 0's end earlier and delete its body
+        expiry = tables.bodies.c.idx == 2
+        body = json.loads(conn.execute(select(tables.bodies.c.body).where(expiry)).scalar_one())
+        assert body["index_runs"] == [[1, 1]]
+        conn.execute(
+            tables.bodies.update()
+            .where(tables.bodies.c.idx == 0)
+            .values(
+                body=None, expires_at="2026-01-01T00:00:00.000000Z", expired_at="2026-01-30T12:00:00.000000Z"
+            )
+        )
+    with pytest.raises(
+        VerificationError, match=r"record 0: its body is gone but no retention\.expired record"
+    ):
+        ledger.verify(signer.verifier())

@@ -8,15 +8,17 @@ difference raises `VerificationError` with the index of the leaf concerned.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from kiroku.ledger import store
 from kiroku.ledger.errors import VerificationError
 from kiroku.ledger.note import NoteError, Verifier, open_checkpoint
-from kiroku.ledger.records import Entry
+from kiroku.ledger.records import Entry, format_time, parse_time
+from kiroku.ledger.retention import RetentionExpired, RetentionPolicy
 from kiroku.ledger.tree import Frontier, stored_order
 
 if TYPE_CHECKING:
@@ -29,6 +31,18 @@ def _leaf_position(index: int) -> int:
     return stored_order(0, index)
 
 
+def _leaf_completing(position: int) -> int:
+    """The leaf whose append stores the hash at ``position`` (its own hash or a node it completes)."""
+    lo, hi = 0, position  # a leaf's position is at least its index
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _leaf_position(mid) <= position:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) -> VerifyReport:
     """Check every stored leaf, node, body and checkpoint of ``ledger``; see the module docstring."""
     from kiroku.ledger.log import VerifyReport
@@ -36,7 +50,10 @@ def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) 
     if verifier.name != ledger.origin:
         raise VerificationError(f"the key is for {verifier.name!r}, not this log {ledger.origin!r}")
     leaves, nodes, bodies, checkpoints = store.leaves, store.nodes, store.bodies, store.checkpoints
-    with ledger.engine.connect() as conn, conn.begin():
+    # One snapshot for the whole audit, so that appends committed meanwhile are not mistaken for tampering.
+    # A SQLite transaction in WAL mode reads one snapshot already; PostgreSQL needs REPEATABLE READ for it.
+    options = {} if ledger.engine.dialect.name == "sqlite" else {"isolation_level": "REPEATABLE READ"}
+    with ledger.engine.connect().execution_options(**options) as conn, conn.begin():
         size = int(conn.execute(select(store.log_state.c.size)).scalar_one())
         pending = [
             (int(r.size), bytes(r.root_hash), r.note)
@@ -59,7 +76,13 @@ def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) 
             raise VerificationError(
                 f"{extra_nodes} stored nodes lie beyond the log's size {size}", index=size
             )
+        extra_bodies = conn.execute(select(func.count()).where(bodies.c.idx >= size)).scalar_one()
+        if extra_bodies:
+            raise VerificationError(
+                f"{extra_bodies} stored bodies lie beyond the log's size {size}", index=size
+            )
 
+        expiries = _Expiries.load(conn, size)
         frontier = Frontier()
         counts = {"nodes": 0, "bodies": 0, "expired": 0, "checkpoints": 0}
         for start in range(0, size, PAGE):
@@ -94,7 +117,7 @@ def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) 
                         f"record {index}: the stored leaf hash is not the hash of its entry (altered)",
                         index=index,
                     )
-                _check_body(index, entry, body_rows.get(index), counts)
+                _check_body(index, entry, body_rows.get(index), expiries, counts)
                 for (level, node_index), node in frontier.append(leaf):
                     stored = node_rows.pop(stored_order(level, node_index), None)
                     first, last = node_index << level, ((node_index + 1) << level) - 1
@@ -115,9 +138,9 @@ def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) 
                     f"record {expected} is missing from the stored leaves", index=expected
                 )
             if node_rows:
-                order = min(node_rows)
+                index = _leaf_completing(min(node_rows))
                 raise VerificationError(
-                    f"an unexpected node (stored position {order}) is in the tree", index=start
+                    f"record {index}: an unexpected node is stored among its tree nodes", index=index
                 )
             if progress:
                 progress(end - start)
@@ -131,7 +154,52 @@ def audit(ledger: Ledger, verifier: Verifier, progress: Progress | None = None) 
     )
 
 
-def _check_body(index: int, entry: Entry, row: object | None, counts: dict[str, int]) -> None:
+class _Expiries:
+    """The ``retention.expired`` records of the log: which bodies each deleted, when, under which policy."""
+
+    def __init__(self, runs: list[tuple[int, int, int, str, RetentionPolicy]]) -> None:
+        self.runs = sorted(runs)
+        self.firsts = [run[0] for run in self.runs]
+
+    @classmethod
+    def load(cls, conn: Connection, size: int) -> _Expiries:
+        rows = conn.execute(
+            select(store.leaves.c.idx, store.bodies.c.body)
+            .join(store.bodies, store.bodies.c.idx == store.leaves.c.idx)
+            .where(store.leaves.c.kind == "retention.expired", store.leaves.c.idx < size)
+        )
+        runs: list[tuple[int, int, int, str, RetentionPolicy]] = []
+        for index, body in rows:
+            try:
+                record = RetentionExpired.model_validate_json(bytes(body))
+                policy = RetentionPolicy.from_flat(record.policy)
+            except (TypeError, ValueError) as exc:
+                raise VerificationError(
+                    f"record {index}: unreadable retention.expired record", index=index
+                ) from exc
+            runs.extend((first, last, int(index), record.cutoff, policy) for first, last in record.index_runs)
+        return cls(runs)
+
+    def check(self, index: int, entry: Entry) -> None:
+        """Raise unless a logged expiry deleted this record's body after its period had ended."""
+        at = bisect.bisect_right(self.firsts, index) - 1
+        if at < 0 or not self.runs[at][0] <= index <= self.runs[at][1]:
+            raise VerificationError(
+                f"record {index}: its body is gone but no retention.expired record lists it", index=index
+            )
+        _, _, logged_at, cutoff, policy = self.runs[at]
+        ends = policy.expires_at(entry.kind, parse_time(entry.time))
+        if logged_at <= index or ends is None or format_time(ends) > cutoff:
+            raise VerificationError(
+                f"record {index}: its body was deleted at {cutoff}, before its retention period ended "
+                f"({'never' if ends is None else format_time(ends)}) under the policy logged in record {logged_at}",
+                index=index,
+            )
+
+
+def _check_body(
+    index: int, entry: Entry, row: object | None, expiries: _Expiries, counts: dict[str, int]
+) -> None:
     if row is None:
         raise VerificationError(f"record {index}: its body row is missing", index=index)
     body, expires_at, expired_at = row.body, row.expires_at, row.expired_at  # type: ignore[attr-defined]
@@ -143,6 +211,7 @@ def _check_body(index: int, entry: Entry, row: object | None, counts: dict[str, 
                 f"record {index}: its body was deleted at {expired_at}, before its retention ended ({expires_at})",
                 index=index,
             )
+        expiries.check(index, entry)
         counts["expired"] += 1
         return
     if hashlib.sha256(bytes(body)).digest() != entry.body_sha256:

@@ -26,8 +26,8 @@ from kiroku.ledger import merkle, store
 from kiroku.ledger.bundle import BundleEntry, ConsistencyBundle, InclusionBundle
 from kiroku.ledger.errors import CheckpointError, NotFound, StoreError, VerificationError
 from kiroku.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint, sign_checkpoint
-from kiroku.ledger.records import Entry, PreparedRecord, format_time, prepare, register_kind
-from kiroku.ledger.retention import RetentionPolicy
+from kiroku.ledger.records import Entry, PreparedRecord, format_time, parse_time, prepare
+from kiroku.ledger.retention import RetentionExpired, RetentionPolicy
 from kiroku.ledger.tree import (
     Coord,
     Frontier,
@@ -42,18 +42,6 @@ __all__ = ["Ledger", "LoggedRecord", "RetentionExpired", "SignedCheckpoint", "Ve
 
 Progress = Callable[[int], None]
 DEFAULT_BATCH = 10_000
-
-
-class RetentionExpired(BaseModel):
-    """Record kind ``retention.expired``: bodies deleted because their retention period ended."""
-
-    cutoff: str
-    count: int
-    index_runs: list[tuple[int, int]]
-    """Runs ``[first, last]`` of the indexes whose bodies were deleted."""
-
-
-register_kind("retention.expired", RetentionExpired)
 
 
 @dataclass(frozen=True)
@@ -281,42 +269,7 @@ class Ledger:
             raise ValueError("nothing to append")
         try:
             with store.write_transaction(self.engine) as (conn, size):
-                frontier = Frontier(size, [])
-                edge = Frontier.coords(size)
-                hashes = self._hashes(conn, edge)
-                frontier.hashes = [hashes[c] for c in edge]
-                leaf_rows: list[dict[str, Any]] = []
-                body_rows: list[dict[str, Any]] = []
-                node_rows: list[dict[str, Any]] = []
-                for offset, record in enumerate(batch):
-                    index = size + offset
-                    entry = record.entry
-                    leaf = entry.leaf_hash()
-                    for (level, node_index), node in frontier.append(leaf):
-                        node_rows.append({"ord": stored_order(level, node_index), "hash": node})
-                    leaf_rows.append(
-                        {
-                            "idx": index,
-                            "kind": entry.kind,
-                            "time": entry.time,
-                            "body_sha256": entry.body_sha256,
-                            "leaf_hash": leaf,
-                        }
-                    )
-                    expires = self.retention.expires_at(entry.kind, datetime.fromisoformat(entry.time))
-                    body_rows.append(
-                        {
-                            "idx": index,
-                            "body": record.body,
-                            "expires_at": None if expires is None else format_time(expires),
-                            "expired_at": None,
-                        }
-                    )
-                conn.execute(insert(store.leaves), leaf_rows)
-                conn.execute(insert(store.bodies), body_rows)
-                if node_rows:
-                    conn.execute(insert(store.nodes), node_rows)
-                conn.execute(update(store.log_state).values(size=size + len(batch)))
+                self._append_locked(conn, size, batch)
                 return size
         except IntegrityError as exc:
             raise StoreError(
@@ -324,6 +277,44 @@ class Ledger:
             ) from exc
         except OperationalError as exc:
             raise StoreError(f"cannot append to the ledger: {exc.orig}") from exc
+
+    def _append_locked(self, conn: Connection, size: int, batch: Sequence[PreparedRecord]) -> None:
+        """Write ``batch`` at ``size`` inside a transaction that holds the append lock."""
+        edge = Frontier.coords(size)
+        hashes = self._hashes(conn, edge)
+        frontier = Frontier(size, [hashes[c] for c in edge])
+        leaf_rows: list[dict[str, Any]] = []
+        body_rows: list[dict[str, Any]] = []
+        node_rows: list[dict[str, Any]] = []
+        for offset, record in enumerate(batch):
+            index = size + offset
+            entry = record.entry
+            leaf = entry.leaf_hash()
+            for (level, node_index), node in frontier.append(leaf):
+                node_rows.append({"ord": stored_order(level, node_index), "hash": node})
+            leaf_rows.append(
+                {
+                    "idx": index,
+                    "kind": entry.kind,
+                    "time": entry.time,
+                    "body_sha256": entry.body_sha256,
+                    "leaf_hash": leaf,
+                }
+            )
+            expires = self.retention.expires_at(entry.kind, datetime.fromisoformat(entry.time))
+            body_rows.append(
+                {
+                    "idx": index,
+                    "body": record.body,
+                    "expires_at": None if expires is None else format_time(expires),
+                    "expired_at": None,
+                }
+            )
+        conn.execute(insert(store.leaves), leaf_rows)
+        conn.execute(insert(store.bodies), body_rows)
+        if node_rows:
+            conn.execute(insert(store.nodes), node_rows)
+        conn.execute(update(store.log_state).values(size=size + len(batch)))
 
     # -- reading records -------------------------------------------------------------------------------------
 
@@ -538,24 +529,41 @@ class Ledger:
 
     # -- retention -------------------------------------------------------------------------------------------
 
-    def expire(self, now: datetime | None = None) -> int:
+    def expire(self, now: datetime | None = None, *, dry_run: bool = False) -> int:
         """Delete the bodies whose retention period has ended, keep their digests, and log that it was done.
 
-        Returns the number of bodies deleted. Proofs of those records still verify, without the body.
+        A body goes only when both the period computed when it was appended and the period of the policy in
+        force now have ended. Returns the number of bodies deleted (with ``dry_run``, that would be deleted).
+        Proofs of those records still verify, without the body.
         """
-        cutoff = format_time(now or datetime.now(UTC))
-        bodies = store.bodies
-        due = (bodies.c.body.is_not(None), bodies.c.expires_at.is_not(None), bodies.c.expires_at <= cutoff)
-        with self.engine.begin() as conn:
-            indexes = [
-                int(i)
-                for i in conn.execute(select(bodies.c.idx).where(*due).order_by(bodies.c.idx)).scalars()
-            ]
-            if indexes:
-                conn.execute(update(bodies).where(*due).values(body=None, expired_at=cutoff))
-        if indexes:
-            self.append(
-                "retention.expired",
-                RetentionExpired(cutoff=cutoff, count=len(indexes), index_runs=_runs(indexes)),
+        moment = parse_time(now or datetime.now(UTC))
+        cutoff = format_time(moment)
+        leaves, bodies = store.leaves, store.bodies
+        # one transaction: the bodies go if and only if the log records that they went
+        with store.write_transaction(self.engine) as (conn, size):
+            candidates = conn.execute(
+                select(bodies.c.idx, leaves.c.kind, leaves.c.time)
+                .join(leaves, leaves.c.idx == bodies.c.idx)
+                .where(bodies.c.body.is_not(None), bodies.c.expires_at <= cutoff, bodies.c.idx < size)
+                .order_by(bodies.c.idx)
             )
+            indexes = []
+            for index, kind, time in candidates:
+                ends = self.retention.expires_at(kind, parse_time(time))
+                if ends is not None and ends <= moment:
+                    indexes.append(int(index))
+            if indexes and not dry_run:
+                for first, last in _runs(indexes):
+                    conn.execute(
+                        update(bodies)
+                        .where(bodies.c.idx >= first, bodies.c.idx <= last)
+                        .values(body=None, expired_at=cutoff)
+                    )
+                expiry = RetentionExpired(
+                    cutoff=cutoff,
+                    count=len(indexes),
+                    index_runs=_runs(indexes),
+                    policy=self.retention.to_mapping(),
+                )
+                self._append_locked(conn, size, [prepare("retention.expired", expiry)])
         return len(indexes)

@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-__all__ = ["FOREVER", "Period", "RetentionPolicy"]
+from pydantic import BaseModel
+
+from kiroku.ledger.records import register_kind
+
+__all__ = ["FOREVER", "Period", "RetentionExpired", "RetentionPolicy"]
 
 _DURATION = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 FOREVER = "forever"
@@ -77,10 +81,46 @@ class RetentionPolicy:
         return cls(Period.parse(default), {str(k): Period.parse(str(v)) for k, v in kinds.items()})
 
     def period_for(self, kind: str) -> Period | None:
-        """The period that applies to records of ``kind``."""
+        """The period that applies to records of ``kind``; the log's own ``retention.*`` records are kept forever."""
+        if kind.startswith("retention."):
+            return None
         return self.by_kind.get(kind, self.default)
+
+    def to_mapping(self) -> dict[str, str]:
+        """The policy as flat strings: ``default`` and ``kind:<name>`` (the form recorded in the ledger)."""
+
+        def text(period: Period | None) -> str:
+            return FOREVER if period is None else str(period)
+
+        return {"default": text(self.default)} | {
+            f"kind:{k}": text(v) for k, v in sorted(self.by_kind.items())
+        }
+
+    @classmethod
+    def from_flat(cls, flat: Mapping[str, str]) -> RetentionPolicy:
+        """Read back the form of `to_mapping`."""
+        kinds = {k.removeprefix("kind:"): v for k, v in flat.items() if k.startswith("kind:")}
+        return cls.from_mapping({"default": flat.get("default", FOREVER), "kinds": kinds})
 
     def expires_at(self, kind: str, time: datetime) -> datetime | None:
         """When the body of a record of ``kind`` made at ``time`` may be deleted (None: never)."""
         period = self.period_for(kind)
         return None if period is None else period.after(time)
+
+
+class RetentionExpired(BaseModel):
+    """Record kind ``retention.expired``: bodies deleted because their retention period ended.
+
+    It names the bodies and the policy in force, so an audit can check from the log alone that no body was
+    deleted before its period ended. Records of this kind are kept forever.
+    """
+
+    cutoff: str
+    count: int
+    index_runs: list[tuple[int, int]]
+    """Runs ``[first, last]`` of the indexes whose bodies were deleted."""
+    policy: dict[str, str]
+    """The retention policy applied: ``default`` and ``kind:<name>`` periods (ISO 8601 or ``forever``)."""
+
+
+register_kind("retention.expired", RetentionExpired)
