@@ -189,7 +189,7 @@ def proved(workspace: Path) -> tuple[Path, str]:
 
 def test_log_key_prints_a_c2sp_verifier_key(proved: tuple[Path, str]) -> None:
     _, key = proved
-    name, key_id, material = key.split("+")
+    name, key_id, material = key.split("+", 2)
     assert name == "test.kiroku/ledger" and len(key_id) == 8 and material.startswith("A")
 
 
