@@ -196,14 +196,12 @@ def tail(
             out.file.write(json.dumps(_record_json(record), ensure_ascii=False) + "\n")
         return
     table = Table("index", "time", "kind", "body")
+    kind_width = max([4, *(len(r.entry.kind) for r in records)])
+    room = max(20, out.width - 45 - kind_width)  # what is left of the line for the body
     for record in records:
         body = "(expired)" if record.body is None else record.body.decode()
-        table.add_row(
-            str(record.index),
-            record.entry.time,
-            record.entry.kind,
-            body[:80] + ("…" if len(body) > 80 else ""),
-        )
+        shown = body if len(body) <= room else body[: room - 1] + "…"
+        table.add_row(str(record.index), record.entry.time, record.entry.kind, shown)
     out.print(table)
 
 
