@@ -6,6 +6,8 @@ walkthrough. Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, r
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,8 +24,10 @@ def step(title: str) -> None:
 
 def run(*args: str, cwd: Path) -> str:
     """Run one kiroku command in ``cwd``, echo it and its output, stop the demo if it fails."""
-    print("$ kiroku " + " ".join(args), flush=True)
-    result = subprocess.run([*KIROKU, *args], cwd=cwd, capture_output=True, text=True)
+    print("$ kiroku " + shlex.join(args), flush=True)
+    result = subprocess.run(
+        [*KIROKU, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}
+    )
     sys.stdout.write(result.stdout)
     sys.stdout.write(result.stderr)
     if result.returncode != 0:
@@ -41,24 +45,26 @@ def main() -> None:
     step("1. A workspace: configuration, an Ed25519 signing key and an empty ledger (SQLite, in the folder)")
     run("init", ".", "--org", "Acme AI K.K.", "--origin", "demo.kiroku/acme-ai/ledger", cwd=workspace)
 
-    step("2. Record what happened: sources, a crawl, a cleaning stage, a training run")
-    times = [
-        "2026-04-01T09:00:00+09:00",
-        "2026-06-30T18:00:00+09:00",
-        "2026-07-03T12:00:00+09:00",
-        "2026-07-04T10:00:00+09:00",
-        "2026-07-10T08:30:00+09:00",
-    ]
+    step("2. Register the sources of training data (type, origin, licence, period, what they may hold)")
+    run("source", "add", "acme-web-2026q2", "--type", "web_crawl", "--origin", "AcmeBot/1.0 crawl of the public web",
+        "--from", "2026-04-01", "--to", "2026-06-30", "--personal-data", "--copyrighted",
+        "--licence", "various; machine-readable opt-outs honoured", cwd=workspace)  # fmt: skip
+    run("source", "add", "aozora-bunko", "--type", "public_dataset", "--origin", "https://www.aozora.gr.jp/",
+        "--licence", "public domain (Japan)", "--no-personal-data", "--no-copyrighted", cwd=workspace)  # fmt: skip
+    run("source", "list", cwd=workspace)
+
+    step("3. Record what happened: a crawl, a cleaning stage, a training run")
+    times = ["2026-06-30T18:00:00+09:00", "2026-07-03T12:00:00+09:00", "2026-07-10T08:30:00+09:00"]
     for record, time in zip(sorted((HERE / "records").glob("*.json")), times, strict=True):
         run("log", "append", "--kind", "note", "--file", str(record), "--time", time, cwd=workspace)
 
-    step("3. Sign a checkpoint (C2SP signed note): the log's size and root, signed by the workspace key")
+    step("4. Sign a checkpoint (C2SP signed note): the log's size and root, signed by the workspace key")
     run("log", "checkpoint", "--out", "checkpoint-1.txt", cwd=workspace)
     print((workspace / "checkpoint-1.txt").read_text())
 
-    step("4. More records, a second checkpoint, and a proof that history was only appended to")
+    step("5. More records, a second checkpoint, and a proof that history was only appended to")
     run(
-        "log", "append", "--kind", "note", "--file", str(HERE / "records" / "03-cleaning.json"), cwd=workspace
+        "log", "append", "--kind", "note", "--file", str(HERE / "records" / "02-cleaning.json"), cwd=workspace
     )
     run("log", "checkpoint", "--out", "checkpoint-2.txt", cwd=workspace)
     run(
@@ -71,11 +77,11 @@ def main() -> None:
         cwd=workspace,
     )
 
-    step("5. Prove one record (the training run) to an outsider")
+    step("6. Prove one record (the training run) to an outsider")
     run("log", "prove", "4", "--out", "proof-4.json", cwd=workspace)
     key = run("log", "key", cwd=workspace).strip()
 
-    step("6. The outsider checks both bundles with nothing but the public key: no workspace, no database")
+    step("7. The outsider checks both bundles with nothing but the public key: no workspace, no database")
     outsider = workspace / "outsider"
     outsider.mkdir()
     for name in ("proof-4.json", "consistency.json"):
@@ -83,7 +89,7 @@ def main() -> None:
     run("verify", "proof-4.json", "--key", key, cwd=outsider)
     run("verify", "consistency.json", "--key", key, cwd=outsider)
 
-    step("7. Audit the whole ledger: recompute every hash and check every checkpoint")
+    step("8. Audit the whole ledger: recompute every hash and check every checkpoint")
     run("log", "verify", cwd=workspace)
     run("log", "tail", "-n", "3", cwd=workspace)
 

@@ -13,6 +13,7 @@ import typer
 
 from kiroku import __version__
 from kiroku.cli import log as log_commands
+from kiroku.cli import source as source_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
 from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
 from kiroku.workspace import Workspace
@@ -28,6 +29,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(log_commands.app, name="log")
+app.add_typer(source_commands.app, name="source")
 
 
 def _version(value: bool) -> None:

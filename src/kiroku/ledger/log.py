@@ -364,6 +364,22 @@ class Ledger:
             yield from (self._to_record(row) for row in rows)
             start = end
 
+    def records_of_kind(self, kind: str) -> Iterator[LoggedRecord]:
+        """Every record of ``kind``, oldest first (found through the kind index, not a scan)."""
+        after = -1
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    self._record_query()
+                    .where(store.leaves.c.kind == kind, store.leaves.c.idx > after)
+                    .order_by(store.leaves.c.idx)
+                    .limit(DEFAULT_BATCH)
+                ).all()
+            if not rows:
+                return
+            yield from (self._to_record(row) for row in rows)
+            after = int(rows[-1].idx)
+
     def tail(self, count: int = 10) -> list[LoggedRecord]:
         """The last ``count`` records, oldest first."""
         size = self.size

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 # The Alembic revision this code expects; `upgrade` brings older databases to it.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 # SQLite makes only INTEGER PRIMARY KEY an alias of its 64-bit rowid; BIGINT there would build a second index.
 Index64 = BigInteger().with_variant(Integer(), "sqlite")
@@ -85,6 +86,7 @@ leaves = Table(
     Column("time", String(32), nullable=False),
     Column("body_sha256", Hash, nullable=False),
     Column("leaf_hash", Hash, nullable=False),
+    Index("ix_leaves_kind", "kind", "idx"),
 )
 
 nodes = Table(
