@@ -266,3 +266,18 @@ def test_a_bad_setting_in_kiroku_toml_names_the_file_and_setting(workspace: Path
     assert result.returncode == 2
     line = one_error_line(result)
     assert "kiroku.toml" in line and "'retention'" in line and "ten years" in line
+
+
+def test_init_with_an_unreachable_store_leaves_nothing_behind(tmp_path: Path) -> None:
+    result = kiroku(
+        "init", str(tmp_path / "ws"), "--org", "X", "--store", "postgresql://nobody@127.0.0.1:9/x"
+    )
+    assert result.returncode == 2
+    assert "cannot open the ledger database" in one_error_line(result)
+    assert not (tmp_path / "ws").exists()
+
+
+def test_init_with_an_unsupported_store_names_the_supported_ones(tmp_path: Path) -> None:
+    result = kiroku("init", str(tmp_path / "ws"), "--org", "X", "--store", "mysql://db/x")
+    assert result.returncode == 2
+    assert "SQLite (sqlite:///PATH) or PostgreSQL" in one_error_line(result)

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -57,8 +58,9 @@ WorkspaceOption = Annotated[
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print ``kiroku: error: message`` on stderr and exit with ``code``."""
-    err.print(f"[bold red]kiroku: error:[/] {message}", markup=True)
+    """Print ``kiroku: error: message`` on stderr, on one line, and exit with ``code``."""
+    one_line = " ".join(message.split())  # driver messages (psycopg, sqlite) can span lines
+    err.print(f"[bold red]kiroku: error:[/] {escape(one_line)}", markup=True)
     raise typer.Exit(code)
 
 

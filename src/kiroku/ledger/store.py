@@ -41,6 +41,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    make_url,
     select,
 )
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
@@ -135,9 +136,14 @@ def connect(url: str) -> Engine:
     """Open the database at ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise StoreError(
+            f"store URL {url!r}: kiroku keeps its ledger in SQLite (sqlite:///PATH) or PostgreSQL "
+            "(postgresql+psycopg://USER@HOST/DB)"
+        )
     try:
         if url.startswith("sqlite"):
-            database = url.split(":///", 1)[-1]
+            database = make_url(url).database
             if database and database != ":memory:" and not Path(database).parent.is_dir():
                 raise StoreError(f"store {url!r}: folder {Path(database).parent} does not exist")
             engine = create_engine(url, connect_args={"timeout": 60})
@@ -145,7 +151,7 @@ def connect(url: str) -> Engine:
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"store URL {url!r} is not usable: {exc}") from exc
     return engine
 

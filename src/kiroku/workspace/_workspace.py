@@ -63,12 +63,18 @@ class Workspace:
             raise WorkspaceError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
         workspace = cls(root, config)
         signer = Signer.generate(config.log.origin)
+        created = not root.exists()
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(f"cannot create the workspace folder {root}: {exc.strerror}") from exc
         # the ledger first: if the store is unusable or taken, nothing has been written yet
-        Ledger.create(workspace.store_url, config.log.origin, config.retention_policy()).close()
+        try:
+            Ledger.create(workspace.store_url, config.log.origin, config.retention_policy()).close()
+        except LedgerError:
+            if created and not any(root.iterdir()):
+                root.rmdir()
+            raise
         try:
             key_path, pub_path = (
                 workspace._path(config.log.signing_key),
