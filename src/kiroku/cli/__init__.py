@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 
 from kiroku import __version__
+from kiroku.cli import catalog as catalog_commands
+from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
 from kiroku.cli import source as source_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
@@ -30,6 +32,8 @@ app = typer.Typer(
 )
 app.add_typer(log_commands.app, name="log")
 app.add_typer(source_commands.app, name="source")
+app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(catalog_commands.app, name="catalog")
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kiroku.ledger import RetentionPolicy
 
-__all__ = ["LogSettings", "OrganisationSettings", "WorkspaceConfig", "render_config"]
+__all__ = ["CatalogSettings", "LogSettings", "OrganisationSettings", "WorkspaceConfig", "render_config"]
 
 _ORIGIN = re.compile(r"^[^\s+]{1,255}$")
 
@@ -41,11 +41,18 @@ class LogSettings(_Settings):
         return value
 
 
+class CatalogSettings(_Settings):
+    """``[catalog]``: where the catalog's shard files live."""
+
+    path: str = "catalog"
+
+
 class WorkspaceConfig(_Settings):
     """The whole of kiroku.toml."""
 
     organisation: OrganisationSettings
     log: LogSettings
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     retention: dict[str, Any] = Field(default_factory=lambda: {"default": "P10Y"})
 
     @field_validator("retention")
@@ -86,6 +93,10 @@ store = {_toml_string(log.store)}
 # Ed25519 signing key (keep it secret, mode 0600) and its verifier key (give it to anyone who checks proofs).
 signing_key = {_toml_string(log.signing_key)}
 verifier_key = {_toml_string(log.verifier_key)}
+
+[catalog]
+# Where the catalog's shards (Parquet files of documents and their text) are written; relative to this folder.
+path = {_toml_string(config.catalog.path)}
 
 [retention]
 # How long record bodies are kept; `kiroku log expire` then deletes them. Their digests stay in the log

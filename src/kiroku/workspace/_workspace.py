@@ -148,6 +148,11 @@ class Workspace:
                 return f"sqlite:///{self._path(relative)}"
         return url
 
+    @property
+    def catalog_dir(self) -> Path:
+        """The folder of the catalog's shard files."""
+        return self._path(self.config.catalog.path)
+
     def signer(self) -> Signer:
         """The workspace's signing key."""
         path = self._path(self.config.log.signing_key)

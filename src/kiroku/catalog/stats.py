@@ -1,0 +1,101 @@
+"""Catalog statistics: documents, bytes and tokens by source and data type, opt-out drops by reason.
+
+The shards are those the ledger records; DuckDB reads their Parquet files in one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from kiroku.catalog.shards import ShardRecord
+from kiroku.catalog.sources import list_sources
+from kiroku.ledger import Ledger
+
+__all__ = ["CatalogError", "catalog_shards", "catalog_stats"]
+
+
+class CatalogError(Exception):
+    """The catalog's files do not match what the ledger recorded."""
+
+
+@dataclass(frozen=True)
+class RecordedShard:
+    """A shard as the ledger recorded it, with its record index."""
+
+    index: int
+    shard: ShardRecord
+
+
+def catalog_shards(ledger: Ledger) -> list[RecordedShard]:
+    """Every shard recorded in the ledger (expired records excluded)."""
+    shards = []
+    for record in ledger.records_of_kind("catalog.shard"):
+        body = record.body_json()
+        if body is not None:
+            shards.append(RecordedShard(record.index, ShardRecord.model_validate(body)))
+    return shards
+
+
+def _totals(row: tuple[Any, ...]) -> dict[str, int]:
+    documents, kept, size, tokens = row
+    return {
+        "documents": int(documents or 0),
+        "kept": int(kept or 0),
+        "bytes": int(size or 0),
+        "tokens": int(tokens or 0),
+    }
+
+
+def catalog_stats(ledger: Ledger, catalog_dir: Path) -> dict[str, Any]:
+    """Totals, by source, by data type and opt-out reasons, as one JSON-ready object."""
+    types = {source.name: source.type.value for _, source in list_sources(ledger)}
+    files = []
+    for recorded in catalog_shards(ledger):
+        if recorded.shard.documents == 0:
+            continue
+        path = catalog_dir / recorded.shard.docs_file
+        if not path.is_file():
+            raise CatalogError(
+                f"shard {recorded.shard.shard} (record {recorded.index}) is missing its file {path}"
+            )
+        files.append(str(path))
+    stats: dict[str, Any] = {
+        "documents": 0, "kept": 0, "bytes": 0, "tokens": 0, "shards": len(files),
+        "by_source": {}, "by_type": {}, "optout": {},
+    }  # fmt: skip
+    if not files:
+        return stats
+    try:
+        return _query(stats, files, types)
+    except duckdb.Error as exc:
+        raise CatalogError(f"cannot read the catalog's shard files: {exc}") from exc
+
+
+def _query(stats: dict[str, Any], files: list[str], types: dict[str, str]) -> dict[str, Any]:
+    con = duckdb.connect()
+    con.read_parquet(files).create_view("docs")
+    measures = "count(*), sum(CASE WHEN kept THEN 1 ELSE 0 END), sum(bytes), sum(tokens)"
+    row = con.execute(f"SELECT {measures} FROM docs").fetchone()
+    assert row is not None
+    stats.update(_totals(row))
+    for source, *rest in con.execute(
+        f"SELECT source, {measures} FROM docs GROUP BY source ORDER BY source"
+    ).fetchall():
+        stats["by_source"][source] = {"type": types.get(source), **_totals(tuple(rest))}
+    for source, entry in stats["by_source"].items():
+        bucket = stats["by_type"].setdefault(
+            entry["type"] or "unknown", {"documents": 0, "kept": 0, "bytes": 0, "tokens": 0}
+        )
+        for key in ("documents", "kept", "bytes", "tokens"):
+            bucket[key] += entry[key]
+        del source
+    for reason, count in con.execute(
+        "SELECT reason, count(*) FROM (SELECT unnest(optout) AS reason FROM docs) GROUP BY reason ORDER BY 2 DESC"
+    ).fetchall():
+        stats["optout"][reason] = int(count)
+    con.close()
+    return stats

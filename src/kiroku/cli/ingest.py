@@ -1,0 +1,58 @@
+"""``kiroku ingest``: read datasets into catalog shards, each finished shard a ledger record."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kiroku.catalog import SourceError
+from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
+from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Ingest training data into the catalog (streaming, resumable).", no_args_is_help=True)
+
+
+@app.command()
+def jsonl(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst).")],
+    source: Annotated[str, typer.Option(help="The registered source these files belong to.")],
+    text_field: Annotated[
+        str, typer.Option(help="Field holding the text (dots reach into objects).")
+    ] = "text",
+    url_field: Annotated[str, typer.Option(help="Field holding the URL, if any.")] = "url",
+    id_field: Annotated[str, typer.Option(help="Field holding the dataset's own id, if any.")] = "id",
+    shard_documents: Annotated[int, typer.Option(min=1, help="Documents per shard.")] = 100_000,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Ingest JSON Lines datasets. Re-running records nothing twice; an interrupted run resumes."""
+    ws = workspace_from(ctx, workspace)
+    reader = partial(read_jsonl, fields=JsonlFields(text_field, url_field or None, id_field or None))
+    with user_errors(), ws.ledger() as ledger, progress_bar("Ingesting") as bar:
+        task = bar.add_task("Ingesting documents", total=None)
+        try:
+            results = ingest_files(
+                ledger,
+                ws.catalog_dir,
+                source,
+                files,
+                lambda path, start: reader(path, start=start),
+                max_documents=shard_documents,
+                on_document=lambda: bar.advance(task),
+            )
+        except (IngestError, SourceError) as exc:
+            bar.stop()
+            fail(str(exc))
+    for result in results:
+        if result.already_done:
+            err.print(
+                f"{result.path}: already in the catalog (sha256 {result.sha256[:16]}…); nothing recorded"
+            )
+            continue
+        resumed = f", resumed at line {result.resumed_from + 1}" if result.resumed_from else ""
+        out.print(f"{result.path}: {result.documents:,} documents in {len(result.shards)} shard(s){resumed}")
