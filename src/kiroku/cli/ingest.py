@@ -1,7 +1,8 @@
-"""``kiroku ingest``: read datasets into catalog shards, each finished shard a ledger record."""
+"""``kiroku ingest``: read datasets and crawls into catalog shards, each finished shard a ledger record."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -9,30 +10,60 @@ from typing import Annotated
 import typer
 
 from kiroku.catalog import SourceError
+from kiroku.catalog.shards import Document
 from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
-from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl
+from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl, read_warc
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Ingest training data into the catalog (streaming, resumable).", no_args_is_help=True)
+
+Reader = Callable[[Path, int], Iterator[tuple[int, Document]]]
+SourceOption = Annotated[str, typer.Option(help="The registered source these files belong to.")]
+ShardOption = Annotated[int, typer.Option(min=1, help="Documents per shard.")]
 
 
 @app.command()
 def jsonl(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst).")],
-    source: Annotated[str, typer.Option(help="The registered source these files belong to.")],
+    source: SourceOption,
     text_field: Annotated[
         str, typer.Option(help="Field holding the text (dots reach into objects).")
     ] = "text",
     url_field: Annotated[str, typer.Option(help="Field holding the URL, if any.")] = "url",
     id_field: Annotated[str, typer.Option(help="Field holding the dataset's own id, if any.")] = "id",
-    shard_documents: Annotated[int, typer.Option(min=1, help="Documents per shard.")] = 100_000,
+    shard_documents: ShardOption = 100_000,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Ingest JSON Lines datasets. Re-running records nothing twice; an interrupted run resumes."""
-    ws = workspace_from(ctx, workspace)
     reader = partial(read_jsonl, fields=JsonlFields(text_field, url_field or None, id_field or None))
+    _ingest(ctx, workspace, source, files, reader, shard_documents, unit="line")
+
+
+@app.command()
+def warc(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="WARC files (.warc, .warc.gz).")],
+    source: SourceOption,
+    shard_documents: ShardOption = 100_000,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Ingest WARC crawls: HTTP 200 text responses, HTML turned into text. Resumable; recorded once."""
+    _ingest(ctx, workspace, source, files, read_warc, shard_documents, unit="record")
+
+
+def _ingest(
+    ctx: typer.Context,
+    workspace: Path | None,
+    source: str,
+    files: list[Path],
+    reader: Reader,
+    shard_documents: int,
+    *,
+    unit: str,
+) -> None:
+    ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger, progress_bar("Ingesting") as bar:
         task = bar.add_task("Ingesting documents", total=None)
         try:
@@ -41,7 +72,7 @@ def jsonl(
                 ws.catalog_dir,
                 source,
                 files,
-                lambda path, start: reader(path, start=start),
+                reader,
                 max_documents=shard_documents,
                 on_document=lambda: bar.advance(task),
             )
@@ -54,5 +85,5 @@ def jsonl(
                 f"{result.path}: already in the catalog (sha256 {result.sha256[:16]}…); nothing recorded"
             )
             continue
-        resumed = f", resumed at line {result.resumed_from + 1}" if result.resumed_from else ""
+        resumed = f", resumed at {unit} {result.resumed_from + 1}" if result.resumed_from else ""
         out.print(f"{result.path}: {result.documents:,} documents in {len(result.shards)} shard(s){resumed}")

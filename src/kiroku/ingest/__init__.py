@@ -1,11 +1,13 @@
 """Ingest: read datasets and crawls into catalog shards, streaming and resumable.
 
-So far: JSON Lines (plain, .gz, .zst) with configurable field names. Each finished shard is a ledger record;
+So far: JSON Lines (plain, .gz, .zst) with configurable field names, and WARC / WARC.gz crawls (HTTP 200 text
+responses, HTML turned into text by resiliparse). Each finished shard is a ledger record;
 re-running an ingest of the same file records nothing twice, and an interrupted one resumes after its last
-recorded shard. WARC and Parquet inputs come next.
+recorded shard. Parquet datasets come next.
 """
 
 from kiroku.ingest._runner import IngestError, IngestResult, ingest_files
 from kiroku.ingest.jsonl import JsonlFields, read_jsonl
+from kiroku.ingest.warc import read_warc
 
-__all__ = ["IngestError", "IngestResult", "JsonlFields", "ingest_files", "read_jsonl"]
+__all__ = ["IngestError", "IngestResult", "JsonlFields", "ingest_files", "read_jsonl", "read_warc"]
