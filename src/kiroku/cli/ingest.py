@@ -50,7 +50,9 @@ def warc(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Ingest WARC crawls: HTTP 200 text responses, HTML turned into text. Resumable; recorded once."""
-    _ingest(ctx, workspace, source, files, read_warc, shard_documents, unit="record")
+    policy = workspace_from(ctx, workspace).config.optout.to_policy()
+    reader = partial(read_warc, optout=policy)
+    _ingest(ctx, workspace, source, files, reader, shard_documents, unit="record")
 
 
 def _ingest(

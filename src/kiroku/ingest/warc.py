@@ -21,6 +21,7 @@ from resiliparse.parse.http import iterate_http_chunks
 
 from kiroku.catalog.shards import Document
 from kiroku.ingest._errors import IngestError
+from kiroku.optout.tags import DEFAULT_POLICY, OptoutPolicy, header_signals, html_signals
 
 __all__ = ["read_warc"]
 
@@ -62,7 +63,7 @@ def _to_text(body: bytes, content_type: str) -> str:
     return bytes_to_str(body, encoding or "utf-8")
 
 
-def _document(record: WarcRecord, block: bytes, position: int) -> Document | None:
+def _document(record: WarcRecord, block: bytes, position: int, policy: OptoutPolicy) -> Document | None:
     """The document in one response record's block (HTTP head and body), or None if it holds no text."""
     http = HeaderMap()
     head = http.parse(io.BytesIO(block))
@@ -79,7 +80,11 @@ def _document(record: WarcRecord, block: bytes, position: int) -> Document | Non
     if decoded is None:
         return None
     text = _to_text(decoded, content_type)
+    headers = list(http.items())
+    reasons = header_signals(headers, policy)
     if mime in _HTML_TYPES:
+        tdm_header = any(name.strip().lower() == "tdm-reservation" for name, _ in headers)
+        reasons = sorted({*reasons, *html_signals(text, policy, tdm_header_seen=tdm_header)})
         text = extract_plain_text(text, main_content=True)
     if not text.strip():
         return None
@@ -91,12 +96,19 @@ def _document(record: WarcRecord, block: bytes, position: int) -> Document | Non
         url=record.headers.get("WARC-Target-URI"),
         external_id=record.record_id,
         fetch_time=fetch_time.astimezone(UTC),
+        optout=tuple(reasons),
+        kept=policy.keeps(reasons),
         input_line=position,
     )
 
 
-def read_warc(path: Path, start: int = 0) -> Iterator[tuple[int, Document]]:
+def read_warc(
+    path: Path, start: int = 0, *, optout: OptoutPolicy = DEFAULT_POLICY
+) -> Iterator[tuple[int, Document]]:
     """Yield ``(record ordinal, document)`` for each HTTP 200 HTML or plain-text response from record ``start``.
+
+    Opt-out signals in the response's headers and meta tags (`kiroku.optout.tags`) are kept with the document;
+    under the ``drop`` policy such a document is not in the kept set.
 
     Raises `IngestError` naming the file and the byte offset (of the compressed file, for .warc.gz) of a record
     that cannot be read: a file that is not WARC, a truncated file, a corrupt record.
@@ -122,7 +134,7 @@ def read_warc(path: Path, start: int = 0) -> Iterator[tuple[int, Document]]:
                 if record.record_type != WarcRecordType.response or not record.is_http:
                     continue
                 try:
-                    doc = _document(record, block, position)
+                    doc = _document(record, block, position, optout)
                 except (OSError, ValueError) as exc:
                     raise IngestError(
                         f"{path}: record {position} at byte {offset}: bad HTTP response: {exc}"

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kiroku.ledger import RetentionPolicy
+from kiroku.optout import OptoutPolicy
+from kiroku.optout.tags import DEFAULT_AGENTS
 
-__all__ = ["CatalogSettings", "LogSettings", "OrganisationSettings", "WorkspaceConfig", "render_config"]
+__all__ = [
+    "CatalogSettings",
+    "LogSettings",
+    "OptoutSettings",
+    "OrganisationSettings",
+    "WorkspaceConfig",
+    "render_config",
+]
 
 _ORIGIN = re.compile(r"^[^\s+]{1,255}$")
 
@@ -47,12 +56,24 @@ class CatalogSettings(_Settings):
     path: str = "catalog"
 
 
+class OptoutSettings(_Settings):
+    """``[optout]``: what ingest does with documents whose site opted out, and which AI agents count."""
+
+    policy: Literal["drop", "flag"] = "drop"
+    agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENTS))
+
+    def to_policy(self) -> OptoutPolicy:
+        """As the policy object ingest uses."""
+        return OptoutPolicy(self.policy, tuple(self.agents))
+
+
 class WorkspaceConfig(_Settings):
     """The whole of kiroku.toml."""
 
     organisation: OrganisationSettings
     log: LogSettings
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    optout: OptoutSettings = Field(default_factory=OptoutSettings)
     retention: dict[str, Any] = Field(default_factory=lambda: {"default": "P10Y"})
 
     @field_validator("retention")
@@ -97,6 +118,13 @@ verifier_key = {_toml_string(log.verifier_key)}
 [catalog]
 # Where the catalog's shards (Parquet files of documents and their text) are written; relative to this folder.
 path = {_toml_string(config.catalog.path)}
+
+[optout]
+# Documents whose page opts out of AI training (X-Robots-Tag or meta noai/noimageai, TDMRep) are dropped from the
+# kept set ("drop") or kept and marked ("flag"); either way the reason is recorded with the document.
+policy = {_toml_string(config.optout.policy)}
+# AI-training agents whose agent-specific tags (X-Robots-Tag: GPTBot: noai) count.
+agents = [{", ".join(_toml_string(a) for a in config.optout.agents)}]
 
 [retention]
 # How long record bodies are kept; `kiroku log expire` then deletes them. Their digests stay in the log
