@@ -12,15 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from kiroku.catalog import DataType, Source, register_source
 from kiroku.catalog.shards import Document, ShardRecord, doc_id_of
 from kiroku.catalog.stats import catalog_shards, catalog_stats
 from kiroku.catalog.urls import registrable_domain
 from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl
 from kiroku.ledger import Ledger, Signer, merkle
 from tests.conftest import kiroku
-
-ORIGIN = "test.kiroku/ledger"
+from tests.ingest.conftest import ORIGIN, SOURCE
 
 
 def write_jsonl(path: Path, count: int, start: int = 0) -> Path:
@@ -38,15 +36,8 @@ def write_jsonl(path: Path, count: int, start: int = 0) -> Path:
     return path
 
 
-@pytest.fixture
-def ledger(store_url: str) -> Ledger:
-    ledger = Ledger.create(store_url, ORIGIN)
-    register_source(ledger, Source(name="news", type=DataType.web_crawl))
-    return ledger
-
-
 def ingest(ledger: Ledger, catalog: Path, *paths: Path, per_shard: int = 100) -> list[ShardRecord]:
-    results = ingest_files(ledger, catalog, "news", list(paths), partial(read_jsonl), max_documents=per_shard)
+    results = ingest_files(ledger, catalog, SOURCE, list(paths), partial(read_jsonl), max_documents=per_shard)
     return [shard for result in results for shard in result.shards]
 
 
@@ -71,7 +62,7 @@ def test_rows_carry_url_host_registrable_domain_and_counts(ledger: Ledger, tmp_p
         "news0.example.co.jp",
         "example.co.jp",
     )
-    assert row["external_id"] == "0" and row["source"] == "news" and row["kept"] is True
+    assert row["external_id"] == "0" and row["source"] == SOURCE and row["kept"] is True
     assert (
         row["bytes"] == len("article 0: 記録の本文 0".encode()) and row["tokens"] == 8
     )  # article, 0:, 記, 録, の, 本, 文, 0
@@ -81,7 +72,7 @@ def test_ingesting_the_same_file_again_records_nothing(ledger: Ledger, tmp_path:
     path = write_jsonl(tmp_path / "a.jsonl", 120)
     ingest(ledger, tmp_path / "c", path)
     size = ledger.size
-    results = ingest_files(ledger, tmp_path / "c", "news", [path], partial(read_jsonl))
+    results = ingest_files(ledger, tmp_path / "c", SOURCE, [path], partial(read_jsonl))
     assert results[0].already_done and ledger.size == size
 
 
@@ -95,9 +86,9 @@ def test_an_interrupted_ingest_resumes_after_its_last_recorded_shard(ledger: Led
             yield position, doc
 
     with pytest.raises(KeyboardInterrupt):
-        ingest_files(ledger, tmp_path / "c", "news", [path], interrupted, max_documents=100)
+        ingest_files(ledger, tmp_path / "c", SOURCE, [path], interrupted, max_documents=100)
     assert [s.shard.input.end for s in catalog_shards(ledger)] == [100]
-    results = ingest_files(ledger, tmp_path / "c", "news", [path], partial(read_jsonl), max_documents=100)
+    results = ingest_files(ledger, tmp_path / "c", SOURCE, [path], partial(read_jsonl), max_documents=100)
     assert results[0].resumed_from == 100
     shards = [s.shard for s in catalog_shards(ledger)]
     assert [(s.input.start, s.input.end) for s in shards] == [(0, 100), (100, 200), (200, 250)]

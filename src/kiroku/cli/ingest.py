@@ -13,6 +13,7 @@ from kiroku.catalog import SourceError
 from kiroku.catalog.shards import Document
 from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
 from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl, read_warc
+from kiroku.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -38,7 +39,7 @@ def jsonl(
 ) -> None:
     """Ingest JSON Lines datasets. Re-running records nothing twice; an interrupted run resumes."""
     reader = partial(read_jsonl, fields=JsonlFields(text_field, url_field or None, id_field or None))
-    _ingest(ctx, workspace, source, files, reader, shard_documents, unit="line")
+    _ingest(workspace_from(ctx, workspace), source, files, reader, shard_documents, unit="line")
 
 
 @app.command()
@@ -50,14 +51,13 @@ def warc(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Ingest WARC crawls: HTTP 200 text responses, HTML turned into text. Resumable; recorded once."""
-    policy = workspace_from(ctx, workspace).config.optout.to_policy()
-    reader = partial(read_warc, optout=policy)
-    _ingest(ctx, workspace, source, files, reader, shard_documents, unit="record")
+    ws = workspace_from(ctx, workspace)
+    reader = partial(read_warc, optout=ws.config.optout.to_policy())
+    _ingest(ws, source, files, reader, shard_documents, unit="record")
 
 
 def _ingest(
-    ctx: typer.Context,
-    workspace: Path | None,
+    ws: Workspace,
     source: str,
     files: list[Path],
     reader: Reader,
@@ -65,7 +65,6 @@ def _ingest(
     *,
     unit: str,
 ) -> None:
-    ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger, progress_bar("Ingesting") as bar:
         task = bar.add_task("Ingesting documents", total=None)
         try:
