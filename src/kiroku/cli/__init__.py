@@ -13,9 +13,14 @@ import typer
 
 from kiroku import __version__
 from kiroku.cli import catalog as catalog_commands
+from kiroku.cli import doc as doc_commands
 from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
+from kiroku.cli import model as model_commands
+from kiroku.cli import retention as retention_commands
+from kiroku.cli import run as run_commands
 from kiroku.cli import source as source_commands
+from kiroku.cli import stage as stage_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
 from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
 from kiroku.workspace import Workspace
@@ -34,6 +39,11 @@ app.add_typer(log_commands.app, name="log")
 app.add_typer(source_commands.app, name="source")
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(catalog_commands.app, name="catalog")
+app.add_typer(stage_commands.app, name="stage")
+app.add_typer(run_commands.app, name="run")
+app.add_typer(model_commands.app, name="model")
+app.add_typer(doc_commands.app, name="doc")
+app.add_typer(retention_commands.app, name="retention")
 
 
 def _version(value: bool) -> None:
