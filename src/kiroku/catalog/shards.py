@@ -24,7 +24,7 @@ from kiroku.catalog.schema import DOCS_SCHEMA, TEXT_SCHEMA, count_tokens
 from kiroku.catalog.urls import host_of, registrable_domain
 from kiroku.ledger import Ledger, merkle, register_kind
 
-__all__ = ["Document", "InputRange", "ShardRecord", "ShardWriter", "doc_id_of"]
+__all__ = ["Document", "InputRange", "ShardRecord", "ShardWriter", "doc_id_of", "sha256_file"]
 
 
 def doc_id_of(text: str) -> bytes:
@@ -82,7 +82,8 @@ class ShardRecord(BaseModel):
 register_kind("catalog.shard", ShardRecord)
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -96,7 +97,7 @@ def _write_atomically(table: pa.Table, path: Path) -> str:
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(path)
-    return _sha256_file(path)
+    return sha256_file(path)
 
 
 @dataclass

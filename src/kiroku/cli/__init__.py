@@ -6,12 +6,14 @@ bundle anywhere, with nothing but the log's verifier key.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kiroku import __version__
+from kiroku.catalog.proofs import DOCUMENT_FORMAT, VerifiedDocument, verify_document_bundle
 from kiroku.cli import catalog as catalog_commands
 from kiroku.cli import doc as doc_commands
 from kiroku.cli import ingest as ingest_commands
@@ -97,7 +99,10 @@ def init(
 @app.command("verify")
 def verify(
     bundle: Annotated[
-        Path, typer.Argument(help="A bundle from 'kiroku log prove' or 'kiroku log consistency'.")
+        Path,
+        typer.Argument(
+            help="A bundle from 'kiroku log prove', 'kiroku log consistency' or 'kiroku doc show --proof'."
+        ),
     ],
     key: Annotated[
         str,
@@ -108,12 +113,16 @@ def verify(
     key_text = key
     if "+" not in key or Path(key).is_file():
         key_text = read_input(Path(key), "key file").decode("utf-8", "replace")
+    data = read_input(bundle, "bundle")
     with user_errors():
         try:
             verifier = Verifier.from_vkey(key_text)
         except MalformedNote as exc:
             fail(f"--key is not a verifier key: {exc}", EXIT_BAD_INPUT)
-        result = verify_bundle(read_input(bundle, "bundle"), verifier)
+        if _format_of(data) == DOCUMENT_FORMAT:
+            _report_document(verify_document_bundle(data, verifier), verifier)
+            return
+        result = verify_bundle(data, verifier)
     if isinstance(result, VerifiedInclusion):
         body = "with its body" if result.body_included else "by digest only (no body)"
         out.print(
@@ -125,6 +134,24 @@ def verify(
             f"OK: log {result.origin} at size {result.new.size} extends its history at size {result.old.size}; "
             f"both checkpoints signed by {verifier.name}"
         )
+
+
+def _format_of(data: bytes) -> object:
+    """The ``format`` field of a JSON bundle, or None when the bytes are not a JSON object (reported later)."""
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return raw.get("format") if isinstance(raw, dict) else None
+
+
+def _report_document(result: VerifiedDocument, verifier: Verifier) -> None:
+    out.print(
+        f"OK: document {result.doc_id}, in log {result.origin} at tree size {result.tree_size}; "
+        f"checkpoint signed by {verifier.name}:"
+    )
+    for claim in result.claims:
+        out.print(f"  - {claim.text}")
 
 
 def main() -> None:
