@@ -12,7 +12,7 @@ import typer
 from kiroku.catalog import SourceError
 from kiroku.catalog.shards import Document
 from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
-from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl, read_warc
+from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl, read_parquet, read_warc
 from kiroku.workspace import Workspace
 
 __all__ = ["app"]
@@ -40,6 +40,24 @@ def jsonl(
     """Ingest JSON Lines datasets. Re-running records nothing twice; an interrupted run resumes."""
     reader = partial(read_jsonl, fields=JsonlFields(text_field, url_field or None, id_field or None))
     _ingest(workspace_from(ctx, workspace), source, files, reader, shard_documents, unit="line")
+
+
+@app.command()
+def parquet(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Parquet files (one document per row).")],
+    source: SourceOption,
+    text_field: Annotated[
+        str, typer.Option(help="Column holding the text (dots reach into struct columns).")
+    ] = "text",
+    url_field: Annotated[str, typer.Option(help="Column holding the URL, if any.")] = "url",
+    id_field: Annotated[str, typer.Option(help="Column holding the dataset's own id, if any.")] = "id",
+    shard_documents: ShardOption = 100_000,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Ingest Parquet datasets, streamed by row group. Re-running records nothing twice; resumable."""
+    reader = partial(read_parquet, fields=JsonlFields(text_field, url_field or None, id_field or None))
+    _ingest(workspace_from(ctx, workspace), source, files, reader, shard_documents, unit="row")
 
 
 @app.command()

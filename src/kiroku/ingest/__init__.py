@@ -1,13 +1,22 @@
 """Ingest: read datasets and crawls into catalog shards, streaming and resumable.
 
-So far: JSON Lines (plain, .gz, .zst) with configurable field names, and WARC / WARC.gz crawls (HTTP 200 text
-responses, HTML turned into text by resiliparse). Each finished shard is a ledger record;
+JSON Lines (plain, .gz, .zst) and Parquet datasets with configurable field names, and WARC / WARC.gz crawls
+(HTTP 200 text responses, HTML turned into text by resiliparse). Each finished shard is a ledger record;
 re-running an ingest of the same file records nothing twice, and an interrupted one resumes after its last
-recorded shard. Parquet datasets come next.
+recorded shard.
 """
 
 from kiroku.ingest._runner import IngestError, IngestResult, ingest_files
 from kiroku.ingest.jsonl import JsonlFields, read_jsonl
+from kiroku.ingest.parquet import read_parquet
 from kiroku.ingest.warc import read_warc
 
-__all__ = ["IngestError", "IngestResult", "JsonlFields", "ingest_files", "read_jsonl", "read_warc"]
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "JsonlFields",
+    "ingest_files",
+    "read_jsonl",
+    "read_parquet",
+    "read_warc",
+]
