@@ -1,4 +1,4 @@
-"""Catalog statistics: documents, bytes and tokens by source and data type, opt-out drops by reason.
+"""Catalog statistics: documents, bytes and tokens by source, data type and cleaning stage; opt-out drops by reason.
 
 The shards are those the ledger records; DuckDB reads their Parquet files in one query.
 """
@@ -65,17 +65,53 @@ def catalog_stats(ledger: Ledger, catalog_dir: Path) -> dict[str, Any]:
         files.append(str(path))
     stats: dict[str, Any] = {
         "documents": 0, "kept": 0, "bytes": 0, "tokens": 0, "shards": len(files),
-        "by_source": {}, "by_type": {}, "optout": {},
+        "by_source": {}, "by_type": {}, "by_stage": {}, "optout": {},
     }  # fmt: skip
     if not files:
         return stats
     try:
-        return _query(stats, files, types)
+        _query(stats, files, types)
+        stats["by_stage"] = _by_stage(ledger, catalog_dir, files)
     except duckdb.Error as exc:
         raise CatalogError(f"cannot read the catalog's shard files: {exc}") from exc
+    return stats
 
 
-def _query(stats: dict[str, Any], files: list[str], types: dict[str, str]) -> dict[str, Any]:
+def _by_stage(ledger: Ledger, catalog_dir: Path, files: list[str]) -> dict[str, Any]:
+    """Each stage's counts as recorded, with the bytes and tokens of what it kept (distinct documents)."""
+    from kiroku.catalog.stages import list_stages  # stages reads shards through this module: import late
+
+    stages: dict[str, Any] = {}
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "CREATE TEMP TABLE docs AS SELECT DISTINCT doc_id, bytes, tokens FROM read_parquet(?)", [files]
+        )
+        for _, stage in list_stages(ledger):
+            size = tokens = 0
+            lineage = catalog_dir / stage.lineage_file
+            if lineage.is_file():
+                row = con.execute(
+                    "SELECT sum(d.bytes), sum(d.tokens) FROM read_parquet(?) l JOIN docs d USING (doc_id) "
+                    "WHERE l.kept",
+                    [str(lineage)],
+                ).fetchone()
+                size, tokens = (int(v or 0) for v in row) if row else (0, 0)
+            stages[stage.name] = {
+                "input": stage.input,
+                "input_documents": stage.input_documents,
+                "kept": stage.kept,
+                "dropped": stage.dropped,
+                "dropped_by_reason": dict(stage.dropped_by_reason),
+                "kept_bytes": size,
+                "kept_tokens": tokens,
+            }
+    finally:
+        con.close()
+    return stages
+
+
+def _query(stats: dict[str, Any], files: list[str], types: dict[str, str]) -> None:
     con = duckdb.connect()
     con.read_parquet(files).create_view("docs")
     measures = "count(*), sum(CASE WHEN kept THEN 1 ELSE 0 END), sum(bytes), sum(tokens)"
@@ -98,4 +134,3 @@ def _query(stats: dict[str, Any], files: list[str], types: dict[str, str]) -> di
     ).fetchall():
         stats["optout"][reason] = int(count)
     con.close()
-    return stats

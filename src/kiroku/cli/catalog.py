@@ -21,7 +21,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Documents, bytes and tokens by source and data type, and opt-out drops by reason."""
+    """Documents, bytes and tokens by source, data type and cleaning stage; opt-out drops by reason."""
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
         try:
@@ -40,6 +40,26 @@ def stats(
         for name, entry in data[key].items():
             table.add_row(name, *(f"{entry[k]:,}" for k in ("documents", "kept", "bytes", "tokens")))
         out.print(table)
+    if data["by_stage"]:
+        table = Table(
+            "by stage", "input", "in", "kept", "dropped", "kept bytes", "kept tokens", title_justify="left"
+        )
+        for name, entry in data["by_stage"].items():
+            table.add_row(
+                name,
+                entry["input"],
+                *(
+                    f"{entry[k]:,}"
+                    for k in ("input_documents", "kept", "dropped", "kept_bytes", "kept_tokens")
+                ),
+            )
+        out.print(table)
+        reasons = Table("stage", "dropped because", "documents", title_justify="left")
+        for name, entry in data["by_stage"].items():
+            for reason, count in entry["dropped_by_reason"].items():
+                reasons.add_row(name, reason, f"{count:,}")
+        if reasons.row_count:
+            out.print(reasons)
     if data["optout"]:
         table = Table("opt-out signal", "documents")
         for reason, count in data["optout"].items():

@@ -12,7 +12,16 @@ import typer
 from kiroku.catalog import SourceError
 from kiroku.catalog.shards import Document
 from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
-from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl, read_parquet, read_warc
+from kiroku.ingest import (
+    BlocklistStep,
+    IngestError,
+    JsonlFields,
+    WarcReader,
+    ingest_files,
+    read_jsonl,
+    read_parquet,
+)
+from kiroku.optout import BlocklistError, Blocklists
 from kiroku.workspace import Workspace
 
 __all__ = ["app"]
@@ -65,13 +74,37 @@ def warc(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="WARC files (.warc, .warc.gz).")],
     source: SourceOption,
+    robots: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--robots",
+            metavar="FILE",
+            help="A WARC of robots.txt (and tdmrep.json) captures kept apart from the pages; repeatable.",
+        ),
+    ] = None,
     shard_documents: ShardOption = 100_000,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Ingest WARC crawls: HTTP 200 text responses, HTML turned into text. Resumable; recorded once."""
+    """Ingest WARC crawls: HTTP 200 text responses, HTML turned into text, each with the opt-out signals of its
+    site (robots.txt and tdmrep.json captured in the file or in --robots files) and page. Resumable; recorded
+    once."""
     ws = workspace_from(ctx, workspace)
-    reader = partial(read_warc, optout=ws.config.optout.to_policy())
+    settings = ws.config.optout
+    try:
+        reader = WarcReader(
+            optout=settings.to_policy(), robots=robots or [], crawler_agent=settings.crawler_agent
+        )
+    except IngestError as exc:
+        fail(str(exc))
     _ingest(ws, source, files, reader, shard_documents, unit="record")
+    for summary in reader.summaries.values():
+        agent = f"{summary.crawler_agent} (from {summary.agent_from})" if summary.crawler_agent else "none"
+        out.print(
+            f"{summary.path}: robots.txt captured for {summary.robots_origins:,} origin(s), tdmrep.json for "
+            f"{summary.tdmrep_origins:,}; crawler agent {agent}; {len(summary.ignored)} capture(s) ignored"
+        )
+        for line in summary.ignored:
+            err.print(f"  ignored: {line}")
 
 
 def _ingest(
@@ -83,6 +116,11 @@ def _ingest(
     *,
     unit: str,
 ) -> None:
+    try:
+        blocklists = Blocklists.load(ws.config.optout.blocklist_files(ws.root))
+    except BlocklistError as exc:
+        fail(str(exc))
+    steps = [BlocklistStep(blocklists)] if blocklists else []
     with user_errors(), ws.ledger() as ledger, progress_bar("Ingesting") as bar:
         task = bar.add_task("Ingesting documents", total=None)
         try:
@@ -94,6 +132,7 @@ def _ingest(
                 reader,
                 max_documents=shard_documents,
                 on_document=lambda: bar.advance(task),
+                steps=steps,
             )
         except (IngestError, SourceError) as exc:
             bar.stop()
@@ -106,3 +145,4 @@ def _ingest(
             continue
         resumed = f", resumed at {unit} {result.resumed_from + 1}" if result.resumed_from else ""
         out.print(f"{result.path}: {result.documents:,} documents in {len(result.shards)} shard(s){resumed}")
+

@@ -6,15 +6,18 @@ re-running an ingest of the same file records nothing twice, and an interrupted 
 recorded shard.
 """
 
-from kiroku.ingest._runner import IngestError, IngestResult, ingest_files
+from kiroku.ingest._runner import BlocklistStep, IngestError, IngestResult, ingest_files
 from kiroku.ingest.jsonl import JsonlFields, read_jsonl
 from kiroku.ingest.parquet import read_parquet
-from kiroku.ingest.warc import read_warc
+from kiroku.ingest.warc import WarcReader, WarcSummary, read_warc
 
 __all__ = [
+    "BlocklistStep",
     "IngestError",
     "IngestResult",
     "JsonlFields",
+    "WarcReader",
+    "WarcSummary",
     "ingest_files",
     "read_jsonl",
     "read_parquet",
