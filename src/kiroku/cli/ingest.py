@@ -12,6 +12,7 @@ import typer
 from kiroku.catalog import SourceError
 from kiroku.catalog.shards import Document
 from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
+from kiroku.cli.stage import print_stage_summary, progress_callback
 from kiroku.ingest import (
     BlocklistStep,
     IngestError,
@@ -21,6 +22,7 @@ from kiroku.ingest import (
     read_jsonl,
     read_parquet,
 )
+from kiroku.ingest.openlineage import ingest_openlineage
 from kiroku.optout import BlocklistError, Blocklists
 from kiroku.workspace import Workspace
 
@@ -146,3 +148,46 @@ def _ingest(
         resumed = f", resumed at {unit} {result.resumed_from + 1}" if result.resumed_from else ""
         out.print(f"{result.path}: {result.documents:,} documents in {len(result.shards)} shard(s){resumed}")
 
+
+@app.command()
+def openlineage(
+    ctx: typer.Context,
+    events: Annotated[
+        list[Path], typer.Argument(help="OpenLineage RunEvent files: .json (an event or an array) or .jsonl.")
+    ],
+    stage: Annotated[
+        str | None,
+        typer.Option(help="The stage's name (default: the job facet kiroku.stage, else job.name)."),
+    ] = None,
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="The input set (default: the input dataset in namespace 'kiroku')."),
+    ] = None,
+    id_field: Annotated[str, typer.Option(help="The id field of the kept and dropped files.")] = "id",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record a cleaning stage for each COMPLETE run in OpenLineage events (Airflow, Spark, ...).
+
+    The kept ids are read from the run's output file; START events are skipped; a failed run records nothing.
+    """
+    ws = workspace_from(ctx, workspace)
+    with user_errors(), ws.ledger() as ledger, progress_bar("Recording") as bar:
+        try:
+            result = ingest_openlineage(
+                ledger,
+                ws.catalog_dir,
+                events,
+                stage=stage,
+                input=input,
+                id_field=id_field,
+                progress=progress_callback(bar),
+            )
+        except IngestError as exc:
+            bar.stop()
+            fail(str(exc))
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    for index, record in result.recorded:
+        print_stage_summary(index, record)
+    if not result.recorded:
+        out.print("No completed run to record.")
