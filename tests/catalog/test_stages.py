@@ -438,3 +438,40 @@ def test_cli_bad_input_is_one_line_exit_2_and_records_nothing(workspace: Path) -
     result = kiroku("stage", "show", "langid", cwd=workspace)
     assert result.returncode == 2 and "no stage named 'langid' (recorded: none yet)" in result.stderr
     assert "No stages yet" in kiroku("stage", "list", cwd=workspace).stdout
+
+
+def test_streamed_proofs_equal_the_proofs_over_all_leaves(
+    ledger: Ledger, catalog: Path, tmp_path: Path
+) -> None:
+    kept_numbers = [i for i in range(COUNT) if i % 3]
+    _, stage = record_stage(ledger, catalog, "thirds", "catalog", ids(*kept_numbers))
+    kept_leaves, dropped_leaves = ids(*kept_numbers), ids(*(i for i in range(COUNT) if i % 3 == 0))
+    for i in range(COUNT):
+        proof = prove_in_stage(catalog, stage, doc_id_of(text(i)))
+        assert proof is not None and proof.verify()
+        leaves = kept_leaves if i % 3 else dropped_leaves
+        assert proof.kept is bool(i % 3) and proof.index == leaves.index(doc_id_of(text(i)))
+        assert proof.proof == merkle.inclusion_proof(leaves, proof.index, len(leaves))
+
+
+@pytest.mark.slow
+def test_proofs_across_lineage_batches(tmp_path: Path) -> None:
+    """A stage larger than one read batch (65,536 rows): documents on both sides of the boundary prove."""
+    ledger = Ledger.create(f"sqlite:///{tmp_path / 'ledger.sqlite'}", ORIGIN)
+    register_source(ledger, Source(name="big", type=DataType.synthetic, generator_model="counter"))
+    writer = ShardWriter(ledger, tmp_path / "c", "big", "generated", "0" * 64, max_documents=200_000)
+    total = 70_000
+    for i in range(total):
+        writer.add(Document(text=f"generated document {i}"), i)
+    writer.flush(end=total, complete=True)
+    everything = sorted(doc_id_of(f"generated document {i}") for i in range(total))
+    dropped = set(everything[::7])
+    _, stage = record_stage(
+        ledger, tmp_path / "c", "big", "catalog", [d for d in everything if d not in dropped]
+    )
+    kept_leaves = [d for d in everything if d not in dropped]
+    assert stage.kept_root == merkle.root(kept_leaves).hex()
+    for position in (0, 65_535, 65_536, 65_537, total - 1):
+        doc_id = everything[position]
+        proof = prove_in_stage(tmp_path / "c", stage, doc_id)
+        assert proof is not None and proof.verify() and proof.kept is (doc_id not in dropped)

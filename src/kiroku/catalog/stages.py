@@ -16,7 +16,6 @@ orphan file is overwritten when the stage is recorded again. Ids are given as 32
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from kiroku.catalog._stage_ids import (
     ids_from_bytes,
     read_id_file,
 )
+from kiroku.catalog._stage_proof import locate, path_hashes
 from kiroku.ledger import InvalidRecord, Ledger, merkle, prepare, register_kind
 
 __all__ = [
@@ -307,16 +307,21 @@ def _refuse_taken_name(ledger: Ledger, name: str) -> None:
             )
 
 
-def read_lineage(catalog_dir: Path, stage: StageRecord) -> pa.Table:
-    """A stage's lineage table (``doc_id`` binary(32), ``kept``, ``reason``), sorted by ``doc_id``.
-
-    Raises `StageError` if the file is missing or its SHA-256 is not the one recorded.
-    """
+def _checked_lineage(catalog_dir: Path, stage: StageRecord) -> Path:
     path = catalog_dir / stage.lineage_file
     if not path.is_file():
         raise StageError(f"stage {stage.name!r}: its lineage file {path} is missing")
     if sha256_file(path) != stage.lineage_sha256:
         raise StageError(f"stage {stage.name!r}: {path} does not match the SHA-256 in its record")
+    return path
+
+
+def read_lineage(catalog_dir: Path, stage: StageRecord) -> pa.Table:
+    """A stage's lineage table (``doc_id`` binary(32), ``kept``, ``reason``), sorted by ``doc_id``.
+
+    Raises `StageError` if the file is missing or its SHA-256 is not the one recorded.
+    """
+    path = _checked_lineage(catalog_dir, stage)
     table = pq.read_table(path)
     if not table.schema.equals(LINEAGE_SCHEMA):
         raise StageError(f"stage {stage.name!r}: {path} does not have the lineage columns")
@@ -349,26 +354,14 @@ class StageProof:
 def prove_in_stage(catalog_dir: Path, stage: StageRecord, doc_id: bytes) -> StageProof | None:
     """Prove whether ``stage`` kept or dropped ``doc_id``; None if the document was not in its input set.
 
-    Reads the stage's lineage file (checked against its SHA-256) and builds the proof from its sorted ids.
+    Reads the stage's lineage file (checked against its SHA-256) in batches and builds the RFC 9162 inclusion
+    proof of the id among the sorted kept (or dropped) ids; memory stays flat however large the stage.
     """
-    table = read_lineage(catalog_dir, stage)
-    kept_column = table.column("kept").to_pylist()
-    ids = table.column("doc_id").to_pylist()
-    position = bisect.bisect_left(ids, doc_id)
-    if position == len(ids) or ids[position] != doc_id:
+    path = _checked_lineage(catalog_dir, stage)
+    found = locate(path, doc_id)
+    if found is None:
         return None
-    kept = bool(kept_column[position])
-    leaves = [i for i, k in zip(ids, kept_column, strict=True) if k == kept]
-    index = bisect.bisect_left(leaves, doc_id)
-    root = bytes.fromhex(stage.kept_root if kept else stage.dropped_root)
-    reason = table.column("reason")[position].as_py()
-    return StageProof(
-        stage.name,
-        doc_id,
-        kept,
-        reason,
-        index,
-        len(leaves),
-        merkle.inclusion_proof(leaves, index, len(leaves)),
-        root,
-    )
+    size = stage.kept if found.kept else stage.dropped
+    root = bytes.fromhex(stage.kept_root if found.kept else stage.dropped_root)
+    proof = path_hashes(path, found.kept, found.index, size)
+    return StageProof(stage.name, doc_id, found.kept, found.reason, found.index, size, proof, root)
