@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{64}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _occurrences(files: dict[str, RecordedShard], doc_id: bytes) -> list[Occurre
     con = duckdb.connect()
     try:
         rows = con.execute(
-            "SELECT filename, url, host, domain, external_id, fetch_time, optout, kept, bytes, tokens "
+            "SELECT filename, url, host, domain, external_id, epoch_us(fetch_time), optout, kept, bytes, tokens "
             "FROM read_parquet(?, filename = true) WHERE doc_id = ? ORDER BY filename, input_line",
             [list(files), doc_id],
         ).fetchall()
@@ -172,8 +173,10 @@ def _occurrences(files: dict[str, RecordedShard], doc_id: bytes) -> list[Occurre
     finally:
         con.close()
     found = []
-    for filename, url, host, domain, external_id, fetch_time, optout, kept, size, tokens in rows:
+    for filename, url, host, domain, external_id, fetch_us, optout, kept, size, tokens in rows:
         recorded = files[filename]
+        # DuckDB hands timestamps with a time zone to Python through pytz; microseconds need no extra package
+        fetch_time = None if fetch_us is None else _EPOCH + timedelta(microseconds=fetch_us)
         found.append(
             Occurrence(
                 recorded.index,

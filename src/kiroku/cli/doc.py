@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kiroku.catalog.lineage import DocumentLineage, document_bundle, document_lineage, find_documents
 from kiroku.cli._common import WorkspaceOption, err, fail, out, user_errors, workspace_from
@@ -28,28 +27,28 @@ def _checkpoint_covering(ledger: Ledger, signer: Signer, indexes: list[int]) -> 
 
 def _print(lineage: DocumentLineage) -> None:
     out.print(f"[bold]Document[/bold] {lineage.doc_id.hex()}")
-    table = Table("record", "source", "url", "fetched", "opt-out signals", "kept at ingest", box=None)
     for o in lineage.occurrences:
-        table.add_row(
-            str(o.record),
-            o.shard.source,
-            o.url or "-",
-            o.fetch_time.isoformat() if o.fetch_time else "-",
-            ", ".join(o.optout) or "none",
-            "yes" if o.kept else "no (opt-out honoured)" if o.optout else "no",
-        )
-    out.print(table)
+        where = o.url or (f"id {o.external_id}" if o.external_id else "no URL")
+        when = f" on {o.fetch_time.isoformat()}" if o.fetch_time else ""
+        out.print(f"  from      {where}{when}")
+        out.print(f"            source {o.shard.source}, shard {o.shard.shard} (record {o.record})")
+        if o.optout:
+            verdict = "kept and flagged" if o.kept else "dropped at ingest"
+            out.print(f"  opt-out   {', '.join(o.optout)}: {verdict}")
+        else:
+            out.print(f"  opt-out   no signal; {'kept' if o.kept else 'not kept'} at ingest")
     if lineage.stages:
-        stages = Table("record", "stage", "input", "outcome", box=None)
+        out.print("[bold]Cleaning stages[/bold]")
+        width = max(len(s.stage.name) for s in lineage.stages)
         for s in lineage.stages:
             outcome = f"dropped: {s.reason}" if s.outcome == "dropped" else s.outcome
-            stages.add_row(str(s.record), s.stage.name, s.stage.input, outcome)
-        out.print(stages)
+            out.print(f"  {s.stage.name:<{width}}  {outcome}  (record {s.record}, over {s.stage.input})")
     else:
         out.print("No cleaning stages recorded.")
     if lineage.runs:
+        out.print("[bold]Training runs[/bold]")
         for use in lineage.runs:
-            out.print(f"Used by {use.model} {use.version} (record {use.record}) via {', '.join(use.via)}")
+            out.print(f"  {use.model} {use.version} (record {use.record}) via {', '.join(use.via)}")
     else:
         out.print("Not in the data mix of any recorded training run.")
     for note in lineage.notes:
