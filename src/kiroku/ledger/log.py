@@ -38,7 +38,7 @@ from kiroku.ledger.tree import (
     stored_order,
 )
 
-__all__ = ["Ledger", "LoggedRecord", "RetentionExpired", "SignedCheckpoint", "VerifyReport"]
+__all__ = ["Expiry", "Ledger", "LoggedRecord", "RetentionExpired", "SignedCheckpoint", "VerifyReport"]
 
 Progress = Callable[[int], None]
 DEFAULT_BATCH = 10_000
@@ -68,6 +68,19 @@ class SignedCheckpoint:
     root_hash: bytes
     note: str
     signed_at: str
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What `Ledger.expire` is deleting, handed to its ``then`` callback inside the expiry's transaction."""
+
+    cutoff: str
+    expired: tuple[tuple[int, str], ...]
+    """``(index, kind)`` of each body deleted."""
+    record: int | None
+    """The index of the ``retention.expired`` record (None when no body is deleted)."""
+    next_index: int
+    """The index the first record returned by ``then`` gets."""
 
 
 @dataclass(frozen=True)
@@ -545,12 +558,22 @@ class Ledger:
 
     # -- retention -------------------------------------------------------------------------------------------
 
-    def expire(self, now: datetime | None = None, *, dry_run: bool = False) -> int:
+    def expire(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        then: Callable[[Expiry], Sequence[PreparedRecord]] | None = None,
+    ) -> int:
         """Delete the bodies whose retention period has ended, keep their digests, and log that it was done.
 
         A body goes only when both the period computed when it was appended and the period of the policy in
         force now have ended. Returns the number of bodies deleted (with ``dry_run``, that would be deleted).
         Proofs of those records still verify, without the body.
+
+        ``then`` (not called with ``dry_run``) is called inside the same transaction, even when no body is due;
+        the records it returns are appended in that transaction, so they are logged if and only if the bodies
+        went. If it raises, nothing is deleted and nothing is logged.
         """
         moment = parse_time(now or datetime.now(UTC))
         cutoff = format_time(moment)
@@ -563,11 +586,13 @@ class Ledger:
                 .where(bodies.c.body.is_not(None), bodies.c.expires_at <= cutoff, bodies.c.idx < size)
                 .order_by(bodies.c.idx)
             )
-            indexes = []
+            indexes, expired = [], []
             for index, kind, time in candidates:
                 ends = self.retention.expires_at(kind, parse_time(time))
                 if ends is not None and ends <= moment:
                     indexes.append(int(index))
+                    expired.append((int(index), str(kind)))
+            batch: list[PreparedRecord] = []
             if indexes and not dry_run:
                 for first, last in _runs(indexes):
                     conn.execute(
@@ -581,5 +606,9 @@ class Ledger:
                     index_runs=_runs(indexes),
                     policy=self.retention.to_mapping(),
                 )
-                self._append_locked(conn, size, [prepare("retention.expired", expiry)])
+                batch.append(prepare("retention.expired", expiry))
+            if then is not None and not dry_run:
+                batch.extend(then(Expiry(cutoff, tuple(expired), size if batch else None, size + len(batch))))
+            if batch:
+                self._append_locked(conn, size, batch)
         return len(indexes)
