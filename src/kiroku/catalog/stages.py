@@ -226,6 +226,7 @@ def _reasons(reasons: Mapping[bytes, str] | IdList | list[IdList]) -> list[IdLis
     collector = IdCollector("dropped_reasons", unit="item")
     for position, (doc_id, reason) in enumerate(reasons.items(), start=1):
         if len(doc_id) != 32:
+            collector.abandon()
             raise StageError(
                 f"dropped_reasons: item {position}: a document id is 32 bytes, not {len(doc_id)}"
             )
