@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from resiliparse.parse.html import HTMLTree
 
 from kiroku.optout import OptoutPolicy, header_signals, html_signals
 
@@ -47,8 +48,14 @@ def test_html_signals(html: str, reasons: list[str]) -> None:
     assert html_signals(html) == reasons
 
 
-def test_a_tdmrep_header_overrides_the_meta_tag() -> None:
-    assert html_signals(page('<meta name="tdm-reservation" content="1">'), tdm_header_seen=True) == []
+def test_html_signals_read_a_parsed_page_as_its_text() -> None:
+    html = page('<meta name="robots" content="noai">', '<meta name="tdm-reservation" content="1">')
+    assert html_signals(HTMLTree.parse(html)) == html_signals(html) == ["meta-robots:noai", "tdmrep:reserved"]
+
+
+def test_a_blocklisted_document_is_dropped_even_under_the_flag_policy() -> None:
+    assert not OptoutPolicy("flag").keeps(["blocklist:piracy", "x-robots-tag:noai"])
+    assert OptoutPolicy("flag").keeps(["robots:GPTBot"])
 
 
 def test_the_policy_names_the_agents_that_count() -> None:

@@ -1,20 +1,45 @@
-"""Running an ingest: find where each file stands in the ledger, read the rest, write shards."""
+"""Running an ingest: find where each file stands in the ledger, read the rest, write shards.
+
+Every document passes through the run's steps before it is written: small objects with one method,
+``step(document) -> document``, such as `BlocklistStep`, so that what applies to every input (JSON Lines,
+Parquet, WARC) is done once here.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiroku.catalog import find_source
 from kiroku.catalog.shards import Document, ShardRecord, ShardWriter
+from kiroku.catalog.urls import host_of
 from kiroku.ingest._errors import IngestError
 from kiroku.ledger import Ledger
+from kiroku.optout.blocklist import Blocklists
 
-__all__ = ["IngestError", "IngestResult", "ingest_files"]
+__all__ = ["BlocklistStep", "IngestError", "IngestResult", "Step", "ingest_files"]
 
 Reader = Callable[[Path, int], Iterator[tuple[int, Document]]]
+Step = Callable[[Document], Document]
+"""A step every document passes through before it is written."""
+
+
+@dataclass(frozen=True)
+class BlocklistStep:
+    """Drops documents whose host is on a blocklist, with the reason ``blocklist:<name>``, whatever the
+    opt-out policy (the code asks developers to avoid such sites)."""
+
+    blocklists: Blocklists
+
+    def __call__(self, doc: Document) -> Document:
+        """The document, dropped with its blocklist reasons when its URL's host is listed."""
+        host = host_of(doc.url) if doc.url else None
+        reasons = self.blocklists.reasons(host) if host else []
+        if not reasons:
+            return doc
+        return replace(doc, optout=tuple(sorted({*doc.optout, *reasons})), kept=False)
 
 
 @dataclass(frozen=True)
@@ -68,8 +93,12 @@ def ingest_files(
     *,
     max_documents: int = 100_000,
     on_document: Callable[[], None] | None = None,
+    steps: Sequence[Step] = (),
 ) -> list[IngestResult]:
-    """Ingest ``paths`` for ``source`` with ``reader``; each file resumes after its last recorded shard."""
+    """Ingest ``paths`` for ``source`` with ``reader``; each file resumes after its last recorded shard.
+
+    Each document read passes through ``steps``, in order, before it is written.
+    """
     find_source(ledger, source)
     results = []
     for path in paths:
@@ -85,6 +114,8 @@ def ingest_files(
         )
         position = start - 1
         for position, doc in reader(path, start):
+            for step in steps:
+                doc = step(doc)
             writer.add(doc, position)
             if on_document:
                 on_document()

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 from robots import RobotsParser
 
-__all__ = ["RobotsDecision", "allowed_for_status", "decide", "is_allowed"]
+__all__ = ["RobotsDecision", "allowed_for_status", "decide", "group_for", "is_allowed"]
 
 # Google keeps at most 2083 * 8 - 1 bytes of a line (robots.cc, RobotsTxtParser::Parse).
 _MAX_LINE_BYTES = 2083 * 8 - 1
@@ -169,6 +169,20 @@ def decide(robots_txt: str, user_agent: str, url: str) -> RobotsDecision:
         return decision
     reason = f"{path!r} is not percent-encoded; as {encoded_decision.reason}"
     return RobotsDecision(False, group, encoded_decision.matched_line, reason)
+
+
+def group_for(robots_txt: str, user_agent: str) -> str:
+    """Return the group of ``robots_txt`` that applies to ``user_agent``, named as `RobotsDecision.agent` names
+    it: the product token in lower case, ``"*"``, or ``""`` when none applies (everything is allowed).
+
+    Agents with the same group get the same answer for every URL, so a caller asking about several agents
+    needs to `decide` once per distinct group.
+    """
+    token = _caller_token(user_agent)
+    groups = _parse(robots_txt).groups
+    if token is not None and token in groups:
+        return token
+    return "*" if "*" in groups else ""
 
 
 def allowed_for_status(status: int) -> bool | None:

@@ -8,7 +8,9 @@ signal was honoured:
 - ``meta-robots:noai`` / ``meta-robots:noimageai``: ``<meta name="robots" content="noai">``, or a meta tag named
   after one of the agents (``<meta name="GPTBot" content="noai">``);
 - ``tdmrep:reserved``: the TDMRep ``tdm-reservation: 1`` header or ``<meta name="tdm-reservation" content="1">``
-  (W3C TDMRep community group report; the header takes precedence over the meta tag).
+  (`kiroku.optout.tdmrep`). Each function here reports what its own part of the response says;
+  `kiroku.optout.policy` weighs a page's header, meta tag and the site's ``tdmrep.json`` against each other as
+  the TDMRep report orders them (the meta tag supersedes the header, which supersedes the file).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 
 from resiliparse.parse.html import HTMLTree
 
+from kiroku.optout import tdmrep
+
 __all__ = [
     "AI_DIRECTIVES",
     "DEFAULT_AGENTS",
@@ -25,6 +29,9 @@ __all__ = [
     "OptoutPolicy",
     "header_signals",
     "html_signals",
+    "meta_robots_signals",
+    "meta_tags",
+    "x_robots_signals",
 ]
 
 AI_DIRECTIVES = ("noai", "noimageai")
@@ -52,8 +59,10 @@ class OptoutPolicy:
             raise ValueError(f"opt-out policy {self.action!r} must be 'drop' or 'flag'")
 
     def keeps(self, reasons: Sequence[str]) -> bool:
-        """Whether a document with these opt-out reasons enters the kept set."""
-        return not reasons or self.action == "flag"
+        """Whether a document with these opt-out reasons enters the kept set; a blocklisted one never does."""
+        if not reasons:
+            return True
+        return self.action == "flag" and not any(reason.startswith("blocklist:") for reason in reasons)
 
 
 DEFAULT_POLICY = OptoutPolicy()
@@ -70,37 +79,55 @@ def _directives(value: str, agents: set[str]) -> list[str]:
     return [part.strip().lower() for part in value.split(",")]
 
 
-def header_signals(headers: Iterable[tuple[str, str]], policy: OptoutPolicy = DEFAULT_POLICY) -> list[str]:
-    """Opt-out reasons from HTTP response headers (name, value pairs; names in any case)."""
+def x_robots_signals(headers: Iterable[tuple[str, str]], policy: OptoutPolicy = DEFAULT_POLICY) -> list[str]:
+    """Opt-out reasons from ``X-Robots-Tag`` response headers (name, value pairs; names in any case)."""
     agents = {a.lower() for a in policy.agents}
-    reasons: list[str] = []
-    for name, value in headers:
-        key = name.strip().lower()
-        if key == "x-robots-tag":
-            reasons += [f"x-robots-tag:{d}" for d in _directives(value, agents) if d in AI_DIRECTIVES]
-        elif key == "tdm-reservation" and value.strip() == "1":
-            reasons.append("tdmrep:reserved")
-    return sorted(set(reasons))
+    reasons = {
+        f"x-robots-tag:{d}"
+        for name, value in headers
+        if name.strip().lower() == "x-robots-tag"
+        for d in _directives(value, agents)
+        if d in AI_DIRECTIVES
+    }
+    return sorted(reasons)
 
 
-def html_signals(
-    html: str, policy: OptoutPolicy = DEFAULT_POLICY, *, tdm_header_seen: bool = False
-) -> list[str]:
-    """Opt-out reasons from an HTML page's meta tags. A TDMRep header, when present, overrides the meta tag."""
-    agents = {a.lower() for a in policy.agents} | {"robots"}
-    reasons: set[str] = set()
-    document = HTMLTree.parse(html).document
+def header_signals(headers: Iterable[tuple[str, str]], policy: OptoutPolicy = DEFAULT_POLICY) -> list[str]:
+    """Opt-out reasons from HTTP response headers alone: ``X-Robots-Tag`` and TDMRep's ``tdm-reservation``."""
+    headers = list(headers)
+    reserved = [tdmrep.RESERVED] if tdmrep.header_value(headers) == 1 else []
+    return sorted({*x_robots_signals(headers, policy), *reserved})
+
+
+def meta_tags(html: str | HTMLTree) -> list[tuple[str, str]]:
+    """The ``<meta name=... content=...>`` tags of an HTML page (text or parsed) as (lower-case name,
+    stripped content) pairs."""
+    tree = HTMLTree.parse(html) if isinstance(html, str) else html
+    document = tree.document
     if document is None:
         return []
-    for meta in document.query_selector_all("meta[name]"):
-        name = (meta.getattr("name") or "").strip().lower()
-        content = (meta.getattr("content") or "").strip()
-        if name in agents:
-            reasons |= {
-                f"meta-robots:{d.strip().lower()}"
-                for d in content.split(",")
-                if d.strip().lower() in AI_DIRECTIVES
-            }
-        elif name == "tdm-reservation" and content == "1" and not tdm_header_seen:
-            reasons.add("tdmrep:reserved")
+    return [
+        ((meta.getattr("name") or "").strip().lower(), (meta.getattr("content") or "").strip())
+        for meta in document.query_selector_all("meta[name]")
+    ]
+
+
+def meta_robots_signals(metas: Iterable[tuple[str, str]], policy: OptoutPolicy = DEFAULT_POLICY) -> list[str]:
+    """Opt-out reasons from robots meta tags (`meta_tags` pairs): ``robots`` or one of the policy's agents."""
+    agents = {a.lower() for a in policy.agents} | {"robots"}
+    reasons = {
+        f"meta-robots:{d.strip().lower()}"
+        for name, content in metas
+        if name in agents
+        for d in content.split(",")
+        if d.strip().lower() in AI_DIRECTIVES
+    }
     return sorted(reasons)
+
+
+def html_signals(html: str | HTMLTree, policy: OptoutPolicy = DEFAULT_POLICY) -> list[str]:
+    """Opt-out reasons from an HTML page's meta tags alone (text or parsed): robots ``noai`` / ``noimageai``
+    and TDMRep's ``tdm-reservation``."""
+    metas = meta_tags(html)
+    reserved = [tdmrep.RESERVED] if tdmrep.meta_value(metas) == 1 else []
+    return sorted({*meta_robots_signals(metas, policy), *reserved})

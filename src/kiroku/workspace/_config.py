@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kiroku.ledger import RetentionPolicy
 from kiroku.optout import OptoutPolicy
+from kiroku.optout.blocklist import check_name
 from kiroku.optout.tags import DEFAULT_AGENTS
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
 ]
 
 _ORIGIN = re.compile(r"^[^\s+]{1,255}$")
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
 
 
 class _Settings(BaseModel):
@@ -57,14 +60,37 @@ class CatalogSettings(_Settings):
 
 
 class OptoutSettings(_Settings):
-    """``[optout]``: what ingest does with documents whose site opted out, and which AI agents count."""
+    """``[optout]``: what ingest does with documents whose site opted out, which AI agents count, the
+    crawler's own robots.txt agent, and ``[optout.blocklists]``: list name -> file of domains never trained on."""
 
     policy: Literal["drop", "flag"] = "drop"
     agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENTS))
+    crawler_agent: str | None = None
+    blocklists: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("crawler_agent")
+    @classmethod
+    def _crawler_agent_is_a_product_token(cls, value: str | None) -> str | None:
+        if value is not None and not _PRODUCT_TOKEN.fullmatch(value):
+            raise ValueError("the crawler agent must be a robots.txt product token: letters, '-' and '_'")
+        return value
+
+    @field_validator("blocklists")
+    @classmethod
+    def _blocklists_are_named_files(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            check_name(name)
+            if not path.strip():
+                raise ValueError(f"blocklist {name!r} names no file")
+        return value
 
     def to_policy(self) -> OptoutPolicy:
         """As the policy object ingest uses."""
         return OptoutPolicy(self.policy, tuple(self.agents))
+
+    def blocklist_files(self, root: Path) -> dict[str, Path]:
+        """Each blocklist's file, relative paths taken from the workspace folder ``root``."""
+        return {name: root / Path(path).expanduser() for name, path in self.blocklists.items()}
 
 
 class WorkspaceConfig(_Settings):
@@ -97,6 +123,14 @@ def render_config(config: WorkspaceConfig) -> str:
     log = config.log
     kinds = config.retention.get("kinds", {})
     kind_lines = "".join(f"{k} = {_toml_string(v)}\n" for k, v in kinds.items()) or '# note = "P5Y"\n'
+    optout = config.optout
+    crawler_line = (
+        f"crawler_agent = {_toml_string(optout.crawler_agent)}\n"
+        if optout.crawler_agent
+        else '# crawler_agent = "ExampleBot"\n'
+    )
+    blocklist_lines = "".join(f"{k} = {_toml_string(v)}\n" for k, v in optout.blocklists.items())
+    blocklist_lines = blocklist_lines or '# piracy = "blocklists/piracy.txt"\n'
     return f"""\
 # kiroku workspace: the verifiable record of what {config.organisation.name}'s models were trained on.
 # See docs/workspace.md for every setting.
@@ -120,12 +154,18 @@ verifier_key = {_toml_string(log.verifier_key)}
 path = {_toml_string(config.catalog.path)}
 
 [optout]
-# Documents whose page opts out of AI training (X-Robots-Tag or meta noai/noimageai, TDMRep) are dropped from the
-# kept set ("drop") or kept and marked ("flag"); either way the reason is recorded with the document.
+# Documents whose site opts out of AI training (robots.txt captured with a WARC crawl, X-Robots-Tag or meta
+# noai/noimageai, TDMRep) are dropped from the kept set ("drop") or kept and marked ("flag"); either way the
+# reason is recorded with the document. See docs/optout.md.
 policy = {_toml_string(config.optout.policy)}
-# AI-training agents whose agent-specific tags (X-Robots-Tag: GPTBot: noai) count.
+# AI-training agents asked about in robots.txt, and whose agent-specific tags count (X-Robots-Tag: GPTBot: noai).
 agents = [{", ".join(_toml_string(a) for a in config.optout.agents)}]
-
+# Your crawler's robots.txt product token; unset, a WARC's warcinfo record (http-header-user-agent) names it.
+{crawler_line}
+[optout.blocklists]
+# Domains never trained on (piracy sites, sites recognised as infringing): list name = file of domains, one per
+# line, relative to this folder. Their pages are dropped with the reason blocklist:<name>, whatever the policy.
+{blocklist_lines}
 [retention]
 # How long record bodies are kept; `kiroku log expire` then deletes them. Their digests stay in the log
 # forever, so every proof still verifies. Periods are ISO 8601 (P10Y, P18M, P90D) or "forever".
