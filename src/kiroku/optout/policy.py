@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from kiroku.optout import tdmrep
 from kiroku.optout.sites import SiteSignals
@@ -89,7 +90,7 @@ class OptoutEvaluator:
     site: SiteSignals | None = None
     crawler_agent: str | None = None
 
-    @property
+    @cached_property
     def robots_agents(self) -> tuple[str, ...]:
         """The agents robots.txt is asked about: the crawler's own first, then the policy's, each once."""
         agents: dict[str, str] = {}

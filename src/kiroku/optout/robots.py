@@ -41,8 +41,10 @@ Two things go beyond Google, both towards honouring an opt-out:
   percent-encoded; if that spelling is disallowed, so is the URL. A rule ``Disallow: /記事/`` therefore blocks
   ``https://example.jp/記事/1`` as well as ``https://example.jp/%E8%A8%98%E4%BA%8B/1``.
 
-Parsed robots.txt bodies are cached (``functools.lru_cache``, 32 bodies), so repeated questions about one site
-cost only the matching: some 10 KiB per entry for a 1 KiB robots.txt, 3 MiB for 500 KiB of rules. robotspy
+Parsed robots.txt bodies are cached (``functools.lru_cache``, 1024 bodies, so that a crawl whose pages
+interleave hundreds of sites does not parse each site's robots.txt again for every page: parsing a 2 KiB
+robots.txt takes some 1.5 ms, deciding a URL some 0.06 ms), so repeated questions about one site cost only the
+matching: some 10 KiB per entry for a 1 KiB robots.txt, 3 MiB for 500 KiB of rules. robotspy
 compiles a regular expression (``fnmatch``, cached by the standard library) for each wildcard rule it tries,
 so the first question about a robots.txt with thousands of wildcard rules is slow (about 0.5 ms a rule).
 """
@@ -353,7 +355,7 @@ def _group_name(value: str) -> str:
     return token.group(0).translate(_ASCII_LOWER) if token else ""
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=1024)
 def _parse(robots_txt: str) -> _Parsed:
     """Read ``robots_txt`` as Google does, merge its groups, and have robotspy parse the result."""
     text = _strip_byte_order_mark(robots_txt)
