@@ -394,3 +394,15 @@ def test_a_dry_run_deletes_nothing(workspace: Path, tmp_path: Path) -> None:
         assert ledger.size == size
     assert shards(workspace) == recorded
     assert all((workspace / "catalog" / s.docs_file).is_file() for _, s in recorded)
+
+
+def test_log_expire_leaves_records_that_own_catalog_files_to_retention_apply(
+    workspace: Path, tmp_path: Path
+) -> None:
+    set_retention(workspace, default="P0D")
+    ingest(workspace, tmp_path, count=5)
+    before = shards(workspace)
+    result = run(workspace, "log", "expire", ok=False)
+    assert result.returncode == 2
+    assert "kiroku retention apply" in result.stderr
+    assert shards(workspace) == before

@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import zstandard
 
+from kiroku.catalog.errors import StageError
+
 __all__ = [
     "IDS_SCHEMA",
     "IdCollector",
@@ -54,10 +56,6 @@ _HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(phase, advance, total)`` during long work; ``total`` is None when it is unknown."""
-
-
-class StageError(Exception):
-    """A cleaning stage cannot be recorded or read; the message names the file and line, or the stage."""
 
 
 class IdList:

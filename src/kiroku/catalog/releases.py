@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kiroku.catalog.errors import ReleaseError
 from kiroku.catalog.runs import Label, list_runs, runs_of
 from kiroku.ledger import Ledger, register_kind
 
@@ -30,10 +31,6 @@ __all__ = [
     "record_release",
     "service_periods",
 ]
-
-
-class ReleaseError(Exception):
-    """A release or withdrawal contradicts the events already recorded; the message says which."""
 
 
 class ReleaseAction(StrEnum):

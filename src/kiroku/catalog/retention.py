@@ -41,6 +41,7 @@ from kiroku.ledger.records import format_time, parse_time
 from kiroku.ledger.retention import FOREVER
 
 __all__ = [
+    "OWNER_KINDS",
     "TEXT_KIND",
     "AppliedRetention",
     "CatalogFile",
@@ -65,7 +66,7 @@ TEXT_KIND = "catalog.text"
 
 Role = Literal["text", "docs", "lineage"]
 State = Literal["held", "due", "deleted"]
-_OWNER_KINDS = ("catalog.shard", "catalog.stage")
+OWNER_KINDS = ("catalog.shard", "catalog.stage")
 _MARKER_SUFFIX = ".ended.json"
 
 
@@ -358,7 +359,7 @@ def plan_retention(ledger: Ledger, catalog_dir: Path, at: datetime | None = None
         end = body_end(policy, logged)
         plan = kinds.setdefault(kind, KindPlan(kind, _period_text(policy, kind)))
         plan.add(end, moment, logged.body is not None)
-        if kind not in _OWNER_KINDS:
+        if kind not in OWNER_KINDS:
             continue
         body = logged.body_json()
         if body is None:
@@ -489,7 +490,7 @@ def apply_retention(
     outcome: dict[str, Any] = {}
 
     def record(expiry: Expiry) -> list[Any]:
-        strays = [i for i, kind in expiry.expired if kind in _OWNER_KINDS and i not in owners]
+        strays = [i for i, kind in expiry.expired if kind in OWNER_KINDS and i not in owners]
         if strays:
             # their files were not deleted: expiring the records now would leave files that nothing names
             raise RetentionError(

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiroku.catalog.errors import RunError
 from kiroku.catalog.sources import SourceError, find_source
 from kiroku.catalog.stages import StageError, StageRecord, find_stage, read_lineage
 from kiroku.catalog.stats import RecordedShard, catalog_shards
@@ -56,10 +57,6 @@ __all__ = [
     "runs_of",
     "validation_message",
 ]
-
-
-class RunError(Exception):
-    """A training run is invalid, names data the ledger does not hold, or is already recorded."""
 
 
 MAX_COUNT = 2**53

@@ -15,15 +15,12 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kiroku.catalog.errors import SourceError
 from kiroku.ledger import Ledger, LoggedRecord, register_kind
 
 __all__ = ["DataType", "Source", "SourceError", "find_source", "list_sources", "register_source"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-class SourceError(Exception):
-    """A source cannot be registered or is not known; the message says why."""
 
 
 class DataType(StrEnum):

@@ -11,15 +11,12 @@ from typing import Any
 
 import duckdb
 
+from kiroku.catalog.errors import CatalogError
 from kiroku.catalog.shards import ShardRecord
 from kiroku.catalog.sources import list_sources
 from kiroku.ledger import Ledger
 
 __all__ = ["CatalogError", "catalog_shards", "catalog_stats"]
-
-
-class CatalogError(Exception):
-    """The catalog's files do not match what the ledger recorded."""
 
 
 @dataclass(frozen=True)

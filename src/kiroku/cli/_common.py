@@ -24,7 +24,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from kiroku.catalog import CatalogError
+from kiroku.ingest import IngestError
 from kiroku.ledger import InvalidSignature, LedgerError, NoteError, VerificationError
+from kiroku.optout import BlocklistError
 from kiroku.workspace import Workspace, WorkspaceError
 
 __all__ = [
@@ -73,7 +76,7 @@ def user_errors() -> Iterator[None]:
         fail(str(exc), EXIT_NOT_VERIFIED)
     except InvalidSignature as exc:
         fail(str(exc), EXIT_NOT_VERIFIED)
-    except (LedgerError, NoteError, WorkspaceError) as exc:
+    except (LedgerError, NoteError, WorkspaceError, CatalogError, IngestError, BlocklistError) as exc:
         fail(str(exc))
 
 

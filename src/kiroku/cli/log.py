@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from kiroku.catalog.retention import OWNER_KINDS, plan_retention
 from kiroku.cli._common import (
     WorkspaceOption,
     err,
@@ -301,10 +302,21 @@ def expire(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Delete record bodies whose retention period has ended (digests stay, so proofs still verify)."""
+    """Delete record bodies whose retention period has ended (digests stay, so proofs still verify).
+
+    Records that own catalog files (shards, stages) are left to 'kiroku retention apply', which deletes their
+    files with them.
+    """
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
         when: datetime | None = parse_time(now) if now else None
+        due = plan_retention(ledger, ws.catalog_dir, when).due_bodies
+        owners = sorted(kind for kind in due if kind in OWNER_KINDS)
+        if owners:
+            fail(
+                f"{sum(due[k] for k in owners)} ended {' and '.join(owners)} records own catalog files; "
+                "run 'kiroku retention apply' so that their files are deleted with them"
+            )
         count = ledger.expire(when)
     out.print(
         f"Expired {count} record bodies." if count else "No record body has reached the end of its retention."
