@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,19 +49,47 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _postgres_schema_url()
 
 
+SUBPROCESS = os.environ.get("KIROKU_TEST_SUBPROCESS") == "1"
+# Rich reads COLUMNS when kiroku's consoles are created; wide output keeps long paths on one line.
+os.environ.setdefault("COLUMNS", "200")
+
+
 def kiroku(
     *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``kiroku`` command (this interpreter's), capturing its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "kiroku", *args],
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        timeout=120,
-    )
+    """Run the ``kiroku`` command and capture its exit code, stdout and stderr.
+
+    By default the command runs in this process through Typer's test runner: the same code the console script
+    runs, from argument parsing to exit code, without a second or two of interpreter start-up per call. An
+    unexpected exception is reported as Python would report it (its traceback on stderr, exit code 1).
+    KIROKU_TEST_SUBPROCESS=1 runs each command as a real ``python -m kiroku`` subprocess instead; tests of the
+    entry point itself, of signals and of crashes always use real processes.
+    """
+    if SUBPROCESS:
+        return subprocess.run(
+            [sys.executable, "-m", "kiroku", *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=120,
+        )
+    from typer.testing import CliRunner
+
+    from kiroku.cli import app
+
+    previous = os.getcwd()
+    os.chdir(cwd or previous)
+    try:
+        result = CliRunner().invoke(app, list(args), input=input, env=env)
+    finally:
+        os.chdir(previous)
+    code, stderr = result.exit_code, result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+        code = 1
+    return subprocess.CompletedProcess(["kiroku", *args], code, result.stdout, stderr)
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
-"""The ``kiroku`` command, run for real in a subprocess: workspaces, the log commands, and bad input."""
+"""The ``kiroku`` command: the console entry point in a real process, workspaces, the log commands, bad input."""
 
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,6 +22,20 @@ def workspace(tmp_path: Path) -> Path:
     result = kiroku("init", str(root), "--org", "Test Org", "--origin", "test.kiroku/ledger")
     assert result.returncode == 0, result.stderr
     return root
+
+
+def test_the_entry_point_runs_in_a_real_process_with_the_exit_codes_of_the_docs(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kiroku", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+            env={**os.environ, "KIROKU_WORKSPACE": str(tmp_path / "ws")},
+        )  # fmt: skip
+
+    assert run("init", "ws", "--org", "Test Org").returncode == 0
+    assert run("log", "verify").returncode == 0
+    missing = run("log", "show", "7")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("kiroku: error:") and missing.stderr.count("\n") == 1
 
 
 def size_of(workspace: Path) -> int:
