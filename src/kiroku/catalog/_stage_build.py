@@ -8,7 +8,6 @@ holds one batch and two tree frontiers (log2(n) hashes each) at a time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections import Counter
@@ -22,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kiroku.catalog._stage_ids import IdList, Progress, StageError
+from kiroku.catalog.shards import sha256_file
 from kiroku.catalog.stats import catalog_shards
 from kiroku.ledger import Ledger, merkle
 from kiroku.ledger.tree import Frontier
@@ -40,15 +40,6 @@ _BATCH = 65_536
 MEMORY_LIMIT = "512MB"
 """DuckDB's memory for one stage (``KIROKU_STAGE_MEMORY`` overrides it); beyond it, DuckDB spills to disk."""
 _HEX = "regexp_full_match(i.name, '[0-9a-fA-F]{64}')"
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

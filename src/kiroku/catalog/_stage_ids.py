@@ -9,9 +9,7 @@ ten million Python objects.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import os
 import re
@@ -20,7 +18,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +26,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from kiroku.catalog.errors import StageError
+from kiroku.catalog.textfiles import dotted_field, open_text
 
 __all__ = [
     "IDS_SCHEMA",
@@ -170,24 +169,6 @@ def ids_from_bytes(ids: Iterable[bytes], label: str = "kept_ids") -> IdList:
     return collector.finish()
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    if path.suffix == ".zst":
-        stream = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
-        return io.TextIOWrapper(stream, encoding="utf-8")
-    return path.open("r", encoding="utf-8")
-
-
-def _field(obj: dict[str, Any], dotted: str) -> Any:
-    value: Any = obj
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def read_id_file(
     path: Path,
     *,
@@ -221,7 +202,7 @@ def _read_lines(
     phase = f"Reading {path.name}"
     line_no, jsonl = 0, None
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             for line_no, line in enumerate(handle, start=1):
                 if progress and line_no % 10_000 == 0:
                     progress(phase, 10_000, None)
@@ -248,7 +229,7 @@ def _add_json(
         raise StageError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(obj, dict):
         raise StageError(f"{where}: a JSON Lines record must be an object")
-    ident, text, reason = _field(obj, id_field), _field(obj, text_field), obj.get("reason")
+    ident, text, reason = dotted_field(obj, id_field), dotted_field(obj, text_field), obj.get("reason")
     if isinstance(ident, bool) or not isinstance(ident, str | int | None):
         raise StageError(f"{where}: field {id_field!r} must be a string or an integer")
     if reason is not None and not isinstance(reason, str):

@@ -21,7 +21,7 @@ from kiroku.catalog.proofs import DocumentBundle, Membership
 from kiroku.catalog.runs import list_runs
 from kiroku.catalog.shards import ShardRecord, sha256_file
 from kiroku.catalog.stages import StageProof, StageRecord, list_stages, prove_in_stage
-from kiroku.catalog.stats import CatalogError, RecordedShard, catalog_shards
+from kiroku.catalog.stats import CatalogError, RecordedShard, catalog_shards, docs_files
 from kiroku.ledger import Ledger, Verifier, merkle
 
 __all__ = [
@@ -125,25 +125,11 @@ class DocumentLineage:
         }
 
 
-def _docs_files(shards: list[RecordedShard], catalog_dir: Path) -> dict[str, RecordedShard]:
-    files = {}
-    for recorded in shards:
-        if recorded.shard.documents == 0:
-            continue
-        path = catalog_dir / recorded.shard.docs_file
-        if not path.is_file():
-            raise CatalogError(
-                f"shard {recorded.shard.shard} (record {recorded.index}) is missing its file {path}"
-            )
-        files[str(path)] = recorded
-    return files
-
-
 def find_documents(ledger: Ledger, catalog_dir: Path, key: str) -> list[bytes]:
     """Ids of the documents a key names: a 64-hex document id, or every document fetched from a URL."""
     if _HEX_ID.match(key):
         return [bytes.fromhex(key)]
-    files = _docs_files(catalog_shards(ledger), catalog_dir)
+    files = docs_files(catalog_shards(ledger), catalog_dir)
     if not files:
         return []
     con = duckdb.connect()
@@ -231,7 +217,7 @@ def _run_uses(ledger: Ledger, occurrences: list[Occurrence], stages: list[StageO
 
 def document_lineage(ledger: Ledger, catalog_dir: Path, doc_id: bytes) -> DocumentLineage:
     """The lineage of the document with this id; no occurrences when the catalog does not hold it."""
-    files = _docs_files(catalog_shards(ledger), catalog_dir)
+    files = docs_files(catalog_shards(ledger), catalog_dir)
     occurrences = _occurrences(files, doc_id)
     if not occurrences:
         return DocumentLineage(doc_id, ())

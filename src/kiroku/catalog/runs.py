@@ -34,7 +34,7 @@ from pydantic import (
 from kiroku.catalog.errors import RunError
 from kiroku.catalog.sources import SourceError, find_source
 from kiroku.catalog.stages import StageError, StageRecord, find_stage, read_lineage
-from kiroku.catalog.stats import RecordedShard, catalog_shards
+from kiroku.catalog.stats import RecordedShard, catalog_shards, docs_files
 from kiroku.ledger import Ledger, merkle, register_kind
 
 __all__ = [
@@ -379,23 +379,9 @@ def find_run(ledger: Ledger, ident: str) -> tuple[int, RunRecord]:
     raise RunError(f"no training run {ident!r} (recorded: {known})")
 
 
-def _docs_files(shards: Sequence[RecordedShard], catalog_dir: Path) -> list[str]:
-    files = []
-    for recorded in shards:
-        if recorded.shard.documents == 0:
-            continue
-        path = catalog_dir / recorded.shard.docs_file
-        if not path.is_file():
-            raise RunError(
-                f"shard {recorded.shard.shard} (record {recorded.index}) is missing its file {path}"
-            )
-        files.append(str(path))
-    return files
-
-
 def _kept_tokens(shards: Sequence[RecordedShard], catalog_dir: Path, stage: StageRecord | None = None) -> int:
     """Tokens of the kept rows of ``shards``; with ``stage``, of the distinct documents the stage kept."""
-    files = _docs_files(shards, catalog_dir)
+    files = list(docs_files(shards, catalog_dir))
     if not files:
         return 0
     con = duckdb.connect()

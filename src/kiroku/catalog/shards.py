@@ -83,12 +83,9 @@ register_kind("catalog.shard", ShardRecord)
 
 
 def sha256_file(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+    """SHA-256 (hex) of a file's bytes, read in chunks."""
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _write_atomically(table: pa.Table, path: Path) -> str:

@@ -5,6 +5,7 @@ The shards are those the ledger records; DuckDB reads their Parquet files in one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from kiroku.catalog.shards import ShardRecord
 from kiroku.catalog.sources import list_sources
 from kiroku.ledger import Ledger
 
-__all__ = ["CatalogError", "catalog_shards", "catalog_stats"]
+__all__ = ["CatalogError", "RecordedShard", "catalog_shards", "catalog_stats", "docs_files"]
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,10 @@ def _totals(row: tuple[Any, ...]) -> dict[str, int]:
     }
 
 
-def catalog_stats(ledger: Ledger, catalog_dir: Path) -> dict[str, Any]:
-    """Totals, by source, by data type and opt-out reasons, as one JSON-ready object."""
-    types = {source.name: source.type.value for _, source in list_sources(ledger)}
-    files = []
-    for recorded in catalog_shards(ledger):
+def docs_files(shards: Sequence[RecordedShard], catalog_dir: Path) -> dict[str, RecordedShard]:
+    """The docs Parquet file of each shard that holds documents (path -> shard); `CatalogError` if one is missing."""
+    files = {}
+    for recorded in shards:
         if recorded.shard.documents == 0:
             continue
         path = catalog_dir / recorded.shard.docs_file
@@ -59,7 +59,14 @@ def catalog_stats(ledger: Ledger, catalog_dir: Path) -> dict[str, Any]:
             raise CatalogError(
                 f"shard {recorded.shard.shard} (record {recorded.index}) is missing its file {path}"
             )
-        files.append(str(path))
+        files[str(path)] = recorded
+    return files
+
+
+def catalog_stats(ledger: Ledger, catalog_dir: Path) -> dict[str, Any]:
+    """Totals, by source, by data type and opt-out reasons, as one JSON-ready object."""
+    types = {source.name: source.type.value for _, source in list_sources(ledger)}
+    files = list(docs_files(catalog_shards(ledger), catalog_dir))
     stats: dict[str, Any] = {
         "documents": 0, "kept": 0, "bytes": 0, "tokens": 0, "shards": len(files),
         "by_source": {}, "by_type": {}, "by_stage": {}, "optout": {},

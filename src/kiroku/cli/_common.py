@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -65,6 +66,16 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     one_line = " ".join(message.split())  # driver messages (psycopg, sqlite) can span lines
     err.print(f"[bold red]kiroku: error:[/] {escape(one_line)}", markup=True)
     raise typer.Exit(code)
+
+
+def date_option(value: str | None, option: str) -> date | None:
+    """An option's ISO 8601 date (2026-04-01), or a one-line error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date like 2026-04-01")
 
 
 @contextmanager

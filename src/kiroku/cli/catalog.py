@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kiroku.catalog.stats import CatalogError, catalog_stats
-from kiroku.cli._common import WorkspaceOption, fail, out, user_errors, workspace_from
+from kiroku.catalog.stats import catalog_stats
+from kiroku.cli._common import WorkspaceOption, out, user_errors, workspace_from
 
 __all__ = ["app"]
 
@@ -24,10 +24,7 @@ def stats(
     """Documents, bytes and tokens by source, data type and cleaning stage; opt-out drops by reason."""
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            data = catalog_stats(ledger, ws.catalog_dir)
-        except CatalogError as exc:
-            fail(str(exc))
+        data = catalog_stats(ledger, ws.catalog_dir)
     if as_json:
         out.print_json(data=data)
         return

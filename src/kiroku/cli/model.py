@@ -18,20 +18,11 @@ from kiroku.catalog.releases import (
     record_release,
 )
 from kiroku.catalog.runs import validation_message
-from kiroku.cli._common import WorkspaceOption, fail, out, user_errors, workspace_from
+from kiroku.cli._common import WorkspaceOption, date_option, fail, out, user_errors, workspace_from
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Record when model versions enter and leave services.", no_args_is_help=True)
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date like 2026-04-01")
 
 
 @app.command()
@@ -54,7 +45,7 @@ def release(
     The record names the training runs recorded for MODEL@VERSION. Withdrawing a version that is not in the
     service, releasing one that already is, or a date before the version's last event there is refused.
     """
-    when = _date(on, "--date") or date.today()
+    when = date_option(on, "--date") or date.today()
     action = ReleaseAction.withdraw if withdraw else ReleaseAction.release
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
@@ -109,7 +100,7 @@ def list_(
 
     With --from/--to, only the versions in service at some time in that period (or withdrawn within it).
     """
-    period = (_date(start, "--from") or date.min, _date(end, "--to") or date.max)
+    period = (date_option(start, "--from") or date.min, date_option(end, "--to") or date.max)
     if period[1] < period[0]:
         fail(f"--to {period[1]} is before --from {period[0]}")
     ws = workspace_from(ctx, workspace)

@@ -17,7 +17,6 @@ from kiroku.catalog.retention import (
     apply_retention,
     plan_retention,
 )
-from kiroku.catalog.stats import CatalogError
 from kiroku.cli._common import WorkspaceOption, err, fail, out, user_errors, workspace_from
 from kiroku.ledger import InvalidRecord
 from kiroku.ledger.records import format_time, parse_time
@@ -156,10 +155,7 @@ def plan(
     ws = workspace_from(ctx, workspace)
     moment = _moment(at)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            result = plan_retention(ledger, ws.catalog_dir, moment)
-        except CatalogError as exc:
-            fail(str(exc))
+        result = plan_retention(ledger, ws.catalog_dir, moment)
     if as_json:
         out.print_json(data=result.to_json())
         return
@@ -203,21 +199,18 @@ def apply(
             "retention promise; rehearse it with --dry-run"
         )
     with user_errors(), ws.ledger() as ledger:
-        try:
-            planned = plan_retention(ledger, ws.catalog_dir, moment)
-            if planned.nothing_due:
-                out.print(f"Nothing has reached the end of its retention at {format_time(moment)}.")
-                return
-            _print_due(planned)
-            if dry_run:
-                out.print("Dry run: nothing was deleted.")
-                return
-            if not yes and sys.stdin.isatty() and not typer.confirm("Delete them?", default=False):
-                err.print("Cancelled: nothing was deleted.")
-                raise typer.Exit(1)
-            done = apply_retention(ledger, ws.catalog_dir, moment)
-        except CatalogError as exc:
-            fail(str(exc))
+        planned = plan_retention(ledger, ws.catalog_dir, moment)
+        if planned.nothing_due:
+            out.print(f"Nothing has reached the end of its retention at {format_time(moment)}.")
+            return
+        _print_due(planned)
+        if dry_run:
+            out.print("Dry run: nothing was deleted.")
+            return
+        if not yes and sys.stdin.isatty() and not typer.confirm("Delete them?", default=False):
+            err.print("Cancelled: nothing was deleted.")
+            raise typer.Exit(1)
+        done = apply_retention(ledger, ws.catalog_dir, moment)
     if done.record is None:
         out.print(f"Nothing has reached the end of its retention at {format_time(moment)}.")
         return

@@ -70,10 +70,8 @@ def record(
     docs/examples/run.toml.
     """
     ws = workspace_from(ctx, workspace)
-    try:
+    with user_errors():
         run = load_run(run_file)
-    except RunError as exc:
-        fail(str(exc))
     with user_errors(), ws.ledger() as ledger:
         try:
             index, recorded = record_run(ledger, run, catalog_dir=ws.catalog_dir)
@@ -127,10 +125,7 @@ def show(
     """Show one training run: its facts and its data mix with each entry's commitment, documents and tokens."""
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            index, run = find_run(ledger, ident)
-        except RunError as exc:
-            fail(str(exc))
+        index, run = find_run(ledger, ident)
     if as_json:
         out.print_json(data=_json(index, run))
         return

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from kiroku.catalog import DataType, Source, SourceError, find_source, list_sources, register_source
-from kiroku.cli._common import WorkspaceOption, fail, out, user_errors, workspace_from
+from kiroku.catalog import DataType, Source, find_source, list_sources, register_source
+from kiroku.cli._common import WorkspaceOption, date_option, fail, out, user_errors, workspace_from
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Sources of training data: register them, list them.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date like 2026-04-01")
 
 
 @app.command()
@@ -64,8 +54,8 @@ def add(
             type=type_,
             origin=origin,
             licence=licence,
-            period_start=_date(period_from, "--from"),
-            period_end=_date(period_to, "--to"),
+            period_start=date_option(period_from, "--from"),
+            period_end=date_option(period_to, "--to"),
             personal_data=personal_data,
             copyrighted_works=copyrighted,
             generator_model=generator,
@@ -77,10 +67,7 @@ def add(
         fail(f"source {name!r}: {field + ': ' if field else ''}{first['msg'].removeprefix('Value error, ')}")
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            index = register_source(ledger, source)
-        except SourceError as exc:
-            fail(str(exc))
+        index = register_source(ledger, source)
     out.print(f"Registered source {name} ({type_.value}) as record {index}")
 
 
@@ -113,10 +100,7 @@ def show(
     """Show one source."""
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            index, source = find_source(ledger, name)
-        except SourceError as exc:
-            fail(str(exc))
+        index, source = find_source(ledger, name)
     data = {"record": index, **source.model_dump(mode="json")}
     if as_json:
         out.print_json(data=data)

@@ -168,10 +168,7 @@ def show(
     """Show one stage: its input, counts, reasons, parameters, roots and lineage file."""
     ws = workspace_from(ctx, workspace)
     with user_errors(), ws.ledger() as ledger:
-        try:
-            index, stage = find_stage(ledger, name)
-        except StageError as exc:
-            fail(str(exc))
+        index, stage = find_stage(ledger, name)
     if as_json:
         out.print_json(data=stage_json(index, stage))
         return

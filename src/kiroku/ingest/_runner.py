@@ -7,13 +7,12 @@ Parquet, WARC) is done once here.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiroku.catalog import find_source
-from kiroku.catalog.shards import Document, ShardRecord, ShardWriter
+from kiroku.catalog.shards import Document, ShardRecord, ShardWriter, sha256_file
 from kiroku.catalog.urls import host_of
 from kiroku.ingest._errors import IngestError
 from kiroku.ledger import Ledger
@@ -60,14 +59,10 @@ class IngestResult:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes: an input is known by its content, wherever it is stored."""
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+        return sha256_file(path)
     except OSError as exc:
         raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
-    return digest.hexdigest()
 
 
 def _progress_so_far(ledger: Ledger, source: str, sha256: str) -> tuple[int, bool]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 import zstandard
 
 from kiroku.catalog.shards import Document
+from kiroku.catalog.textfiles import dotted_field, open_text
 from kiroku.ingest._errors import IngestError
 
 __all__ = ["JsonlFields", "open_text", "read_jsonl"]
@@ -26,25 +24,6 @@ class JsonlFields:
     text: str = "text"
     url: str | None = "url"
     id: str | None = "id"
-
-
-def open_text(path: Path) -> IO[str]:
-    """Open a possibly compressed text file by its suffix."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    if path.suffix == ".zst":
-        stream = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
-        return io.TextIOWrapper(stream, encoding="utf-8")
-    return path.open("r", encoding="utf-8")
-
-
-def _field(obj: dict[str, Any], dotted: str) -> Any:
-    value: Any = obj
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 def read_jsonl(
@@ -67,14 +46,14 @@ def read_jsonl(
                     raise IngestError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from exc
                 if not isinstance(obj, dict):
                     raise IngestError(f"{where}: a JSON Lines record must be an object")
-                text = _field(obj, fields.text)
+                text = dotted_field(obj, fields.text)
                 if not isinstance(text, str):
                     found = ", ".join(sorted(obj)) or "none"
                     raise IngestError(
                         f"{where}: no text field {fields.text!r} (fields: {found}); see --text-field"
                     )
-                url = _field(obj, fields.url) if fields.url else None
-                ident = _field(obj, fields.id) if fields.id else None
+                url = dotted_field(obj, fields.url) if fields.url else None
+                ident = dotted_field(obj, fields.id) if fields.id else None
                 yield (
                     line_no,
                     Document(
