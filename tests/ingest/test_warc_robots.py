@@ -122,7 +122,7 @@ def test_pages_disallowed_for_an_agent_carry_its_reason_and_are_dropped(tmp_path
         tmp_path / "crawl.warc.gz", [robots("https://news.example.jp/robots.txt", NEWS_ROBOTS), *NEWS_PAGES]
     )
     docs = {doc.url: doc for _, doc in read_warc(path, optout=AGENTS)}
-    assert {url: doc.optout for url, doc in docs.items() if not url.endswith("robots.txt")} == {
+    assert {url: doc.optout for url, doc in docs.items()} == {
         "https://news.example.jp/articles/2026/03/tea": ("robots:CCBot", "robots:GPTBot"),
         "https://news.example.jp/about": ("robots:GPTBot",),
         # an agent with a group of its own is not bound by the '*' group; ClaudeBot has none
@@ -132,7 +132,8 @@ def test_pages_disallowed_for_an_agent_carry_its_reason_and_are_dropped(tmp_path
     }
     assert docs["https://open.example.org/guide"].kept
     assert not any(docs[r.url].kept for r in NEWS_PAGES[:4])
-    assert docs["https://news.example.jp/robots.txt"].optout == ()  # robots.txt itself is always allowed
+    # robots.txt is the site's instruction to crawlers, read in the first pass: not a training document
+    assert "https://news.example.jp/robots.txt" not in docs
 
 
 def test_the_flag_policy_keeps_them_with_the_same_reasons(tmp_path: Path) -> None:
@@ -265,7 +266,7 @@ def test_a_resumed_ingest_still_applies_the_robots_txt_captured_before_where_it_
     )
     assert result.resumed_from > 1  # past the robots.txt record (record 1)
     rows = [row for s in result.shards for row in pq.read_table(tmp_path / "c" / s.docs_file).to_pylist()]
-    assert [row["url"] for row in rows] == [r.url for r in pages[2:]]
+    assert [row["url"] for row in rows] == [r.url for r in pages[3:]]  # three shards of one page each
     assert all(row["optout"] == ["robots:CCBot", "robots:GPTBot"] and not row["kept"] for row in rows)
 
 

@@ -173,7 +173,13 @@ def _scan_site_files(path: Path, site: SiteSignals) -> str | None:
 
 
 def _document(record: WarcRecord, block: bytes, position: int, evaluator: OptoutEvaluator) -> Document | None:
-    """The document in one response record's block (HTTP head and body), or None if it holds no text."""
+    """The document in one response record's block (HTTP head and body), or None if it holds no text.
+
+    robots.txt and tdmrep.json are the site's instructions to crawlers, read in the first pass, not documents.
+    """
+    url = record.headers.get("WARC-Target-URI")
+    if url and site_file_of(url) is not None:
+        return None
     http = HeaderMap()
     head = http.parse(io.BytesIO(block))
     if http.status_code != 200:
@@ -193,7 +199,6 @@ def _document(record: WarcRecord, block: bytes, position: int, evaluator: Optout
         text = extract_plain_text(tree, main_content=True)
     if not text.strip():
         return None
-    url = record.headers.get("WARC-Target-URI")
     fetch_time = _fetch_time(record)
     verdict = evaluator.verdict(url, fetch_time, list(http.items()), metas)
     return Document(
