@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from kiroku.catalog.shards import Document, ShardRecord, doc_id_of
+from kiroku.catalog.shards import Document, ShardRecord
 from kiroku.catalog.stats import catalog_shards, catalog_stats
 from kiroku.catalog.urls import registrable_domain
 from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_jsonl
-from kiroku.ledger import Ledger, Signer, merkle
+from kiroku.ledger import Ledger, Signer
 from tests.conftest import kiroku
-from tests.ingest.conftest import ORIGIN, SOURCE
+from tests.ingest.conftest import ORIGIN, SOURCE, assert_shards_match_their_files
 
 
 def write_jsonl(path: Path, count: int, start: int = 0) -> Path:
@@ -45,13 +45,7 @@ def test_each_shard_is_one_ledger_record_with_its_files_and_doc_root(ledger: Led
     shards = ingest(ledger, tmp_path / "catalog", write_jsonl(tmp_path / "a.jsonl", 250))
     assert [s.documents for s in shards] == [100, 100, 50]
     assert [s.input.complete for s in shards] == [False, False, True]
-    for shard in shards:
-        table = pq.read_table(tmp_path / "catalog" / shard.docs_file)
-        ids = sorted(set(table.column("doc_id").to_pylist()))
-        assert merkle.root(ids).hex() == shard.doc_root
-        texts = pq.read_table(tmp_path / "catalog" / shard.text_file)
-        assert [doc_id_of(t) for t in texts.column("text").to_pylist()] == texts.column("doc_id").to_pylist()
-    assert [r.shard for r in catalog_shards(ledger)] == shards
+    assert_shards_match_their_files(ledger, tmp_path / "catalog", shards)
 
 
 def test_rows_carry_url_host_registrable_domain_and_counts(ledger: Ledger, tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from kiroku.catalog import DataType, Source, register_source
-from kiroku.catalog.shards import Document, ShardRecord, doc_id_of
+from kiroku.catalog.shards import Document, ShardRecord
 from kiroku.catalog.stats import catalog_shards, catalog_stats
 from kiroku.ingest import IngestError, JsonlFields, ingest_files, read_parquet
-from kiroku.ledger import Ledger, Signer, merkle
+from kiroku.ledger import Ledger, Signer
 from tests.conftest import kiroku
-from tests.ingest.conftest import ORIGIN, SOURCE
+from tests.ingest.conftest import ORIGIN, SOURCE, assert_shards_match_their_files
 
 NESTED = JsonlFields(text="text", url="meta.url", id="id")
 
@@ -75,12 +75,7 @@ def test_each_shard_is_one_ledger_record_with_its_files_and_doc_root(ledger: Led
         (100, 200, False),
         (200, 250, True),
     ]
-    for shard in shards:
-        table = pq.read_table(tmp_path / "c" / shard.docs_file)
-        assert merkle.root(sorted(set(table.column("doc_id").to_pylist()))).hex() == shard.doc_root
-        texts = pq.read_table(tmp_path / "c" / shard.text_file)
-        assert [doc_id_of(t) for t in texts.column("text").to_pylist()] == texts.column("doc_id").to_pylist()
-    assert [r.shard for r in catalog_shards(ledger)] == shards
+    assert_shards_match_their_files(ledger, tmp_path / "c", shards)
 
 
 def test_rows_carry_the_nested_url_its_domain_and_the_dataset_id(ledger: Ledger, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kiroku.catalog._stage_ids import IdList, Progress, StageError
-from kiroku.catalog.shards import sha256_file
+from kiroku.catalog.shards import replace_durably, sha256_file
 from kiroku.catalog.stats import catalog_shards
 from kiroku.ledger import Ledger, merkle
 from kiroku.ledger.tree import Frontier
@@ -307,9 +307,7 @@ class StageBuild:
                     reasons[item["values"]] += item["counts"]
                 if self.progress:
                     self.progress("Writing lineage", batch.num_rows, total)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        replace_durably(tmp, path)
         summary.kept, summary.dropped = kept_tree.size, dropped_tree.size
         summary.dropped_by_reason = dict(sorted(reasons.items()))
         summary.kept_root, summary.dropped_root = kept_tree.root().hex(), dropped_tree.root().hex()

@@ -24,7 +24,15 @@ from kiroku.catalog.schema import DOCS_SCHEMA, TEXT_SCHEMA, count_tokens
 from kiroku.catalog.urls import host_of, registrable_domain
 from kiroku.ledger import Ledger, merkle, register_kind
 
-__all__ = ["Document", "InputRange", "ShardRecord", "ShardWriter", "doc_id_of", "sha256_file"]
+__all__ = [
+    "Document",
+    "InputRange",
+    "ShardRecord",
+    "ShardWriter",
+    "doc_id_of",
+    "replace_durably",
+    "sha256_file",
+]
 
 
 def doc_id_of(text: str) -> bytes:
@@ -88,12 +96,17 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _write_atomically(table: pa.Table, path: Path) -> str:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+def replace_durably(tmp: Path, path: Path) -> None:
+    """Put a finished temporary file in place: flushed to disk first, so a crash leaves the old file or the new."""
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(path)
+
+
+def _write_atomically(table: pa.Table, path: Path) -> str:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    replace_durably(tmp, path)
     return sha256_file(path)
 
 

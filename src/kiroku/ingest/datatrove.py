@@ -43,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "kiroku.ingest.datatrove needs datatrove: install it with pip install 'kiroku[datatrove]'"
     ) from exc
 
+from kiroku.catalog.shards import replace_durably
 from kiroku.catalog.stages import CATALOG, IdCollector, IdList, record_stage
 from kiroku.workspace import Workspace
 
@@ -111,9 +112,7 @@ class KirokuStageRecorder(PipelineStep):  # type: ignore[misc]  # datatrove ship
             tmp.unlink(missing_ok=True)
             raise
         collector.finish()
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(part)
+        replace_durably(tmp, part)
         self._record_if_complete(workspace, parts, world_size)
 
     def _record_if_complete(self, workspace: Workspace, parts: Path, world_size: int) -> None:
