@@ -26,7 +26,7 @@ from publicsuffixlist import PublicSuffixList
 from kiroku.catalog.urls import registrable_domain
 from kiroku.domains.errors import InvalidName
 
-__all__ = ["Target", "normalise_name", "parse_target"]
+__all__ = ["Target", "display_name", "normalise_name", "parse_target"]
 
 Kind = Literal["domain", "host", "prefix"]
 
@@ -91,7 +91,7 @@ def parse_target(text: str) -> Target:
     return Target(
         query=query,
         name=name,
-        display=_display(name),
+        display=display_name(name),
         kind=kind,
         registrable_domain=domain,
         path_prefix=path_prefix,
@@ -157,7 +157,7 @@ def _host_name(host: str, shown: str) -> str:
     if _is_public_suffix(name):
         raise InvalidName(
             f"{shown} is a public suffix: nothing can be registered there, so no site has exactly that name; "
-            f"give a domain under it, such as example.{_display(name)}"
+            f"give a domain under it, such as example.{display_name(name)}"
         )
     return name
 
@@ -264,8 +264,8 @@ def _url_message(query: str) -> str:
     return f"{shown} is a URL: for this one document use `kiroku query url {query}`; {pages}"
 
 
-def _display(name: str) -> str:
-    """The Unicode form of ``name``; a label whose punycode is not valid IDNA stays as it is."""
+def display_name(name: str) -> str:
+    """The Unicode form of a normalised name, for people (a label of invalid punycode stays as it is)."""
     if "xn--" not in name:
         return name
     labels = []
