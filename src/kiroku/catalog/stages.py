@@ -51,6 +51,7 @@ __all__ = [
     "StageError",
     "StageProof",
     "StageRecord",
+    "checked_lineage",
     "find_stage",
     "input_ids",
     "lineage_path",
@@ -308,7 +309,8 @@ def _refuse_taken_name(ledger: Ledger, name: str) -> None:
             )
 
 
-def _checked_lineage(catalog_dir: Path, stage: StageRecord) -> Path:
+def checked_lineage(catalog_dir: Path, stage: StageRecord) -> Path:
+    """The path of a stage's lineage file, once its SHA-256 is checked against the record (`StageError`)."""
     path = catalog_dir / stage.lineage_file
     if not path.is_file():
         raise StageError(f"stage {stage.name!r}: its lineage file {path} is missing")
@@ -322,7 +324,7 @@ def read_lineage(catalog_dir: Path, stage: StageRecord) -> pa.Table:
 
     Raises `StageError` if the file is missing or its SHA-256 is not the one recorded.
     """
-    path = _checked_lineage(catalog_dir, stage)
+    path = checked_lineage(catalog_dir, stage)
     table = pq.read_table(path)
     if not table.schema.equals(LINEAGE_SCHEMA):
         raise StageError(f"stage {stage.name!r}: {path} does not have the lineage columns")
@@ -358,7 +360,7 @@ def prove_in_stage(catalog_dir: Path, stage: StageRecord, doc_id: bytes) -> Stag
     Reads the stage's lineage file (checked against its SHA-256) in batches and builds the RFC 9162 inclusion
     proof of the id among the sorted kept (or dropped) ids; memory stays flat however large the stage.
     """
-    path = _checked_lineage(catalog_dir, stage)
+    path = checked_lineage(catalog_dir, stage)
     found = locate(path, doc_id)
     if found is None:
         return None

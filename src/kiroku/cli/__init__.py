@@ -16,14 +16,17 @@ from kiroku import __version__
 from kiroku.catalog.proofs import DOCUMENT_FORMAT, VerifiedDocument, verify_document_bundle
 from kiroku.cli import catalog as catalog_commands
 from kiroku.cli import doc as doc_commands
+from kiroku.cli import index as index_commands
 from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
 from kiroku.cli import model as model_commands
+from kiroku.cli import query as query_commands
 from kiroku.cli import retention as retention_commands
 from kiroku.cli import run as run_commands
 from kiroku.cli import source as source_commands
 from kiroku.cli import stage as stage_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
+from kiroku.domains.bundle import DOMAIN_FORMAT, VerifiedDomain, verify_domain_bundle
 from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
 from kiroku.workspace import Workspace
 
@@ -46,6 +49,8 @@ app.add_typer(run_commands.app, name="run")
 app.add_typer(model_commands.app, name="model")
 app.add_typer(doc_commands.app, name="doc")
 app.add_typer(retention_commands.app, name="retention")
+app.add_typer(index_commands.app, name="index")
+app.add_typer(query_commands.app, name="query")
 
 
 def _version(value: bool) -> None:
@@ -101,7 +106,8 @@ def verify(
     bundle: Annotated[
         Path,
         typer.Argument(
-            help="A bundle from 'kiroku log prove', 'kiroku log consistency' or 'kiroku doc show --proof'."
+            help="A bundle from 'kiroku log prove', 'kiroku log consistency', 'kiroku doc show --proof' or "
+            "'kiroku query domain --bundle'."
         ),
     ],
     key: Annotated[
@@ -121,6 +127,9 @@ def verify(
             fail(f"--key is not a verifier key: {exc}", EXIT_BAD_INPUT)
         if _format_of(data) == DOCUMENT_FORMAT:
             _report_document(verify_document_bundle(data, verifier), verifier)
+            return
+        if _format_of(data) == DOMAIN_FORMAT:
+            _report_domain(verify_domain_bundle(data, verifier), verifier)
             return
         result = verify_bundle(data, verifier)
     if isinstance(result, VerifiedInclusion):
@@ -149,6 +158,15 @@ def _report_document(result: VerifiedDocument, verifier: Verifier) -> None:
     out.print(
         f"OK: document {result.doc_id}, in log {result.origin} at tree size {result.tree_size}; "
         f"checkpoint signed by {verifier.name}:"
+    )
+    for claim in result.claims:
+        out.print(f"  - {claim.text}")
+
+
+def _report_domain(result: VerifiedDomain, verifier: Verifier) -> None:
+    out.print(
+        f"OK: {result.table} {result.name}, by the domain index of record {result.record} in log {result.origin} "
+        f"at tree size {result.tree_size}; checkpoint signed by {verifier.name}:"
     )
     for claim in result.claims:
         out.print(f"  - {claim.text}")

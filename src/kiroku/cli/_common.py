@@ -27,7 +27,7 @@ from rich.progress import (
 
 from kiroku.catalog import CatalogError
 from kiroku.ingest import IngestError
-from kiroku.ledger import InvalidSignature, LedgerError, NoteError, VerificationError
+from kiroku.ledger import InvalidSignature, Ledger, LedgerError, NoteError, Signer, VerificationError
 from kiroku.optout import BlocklistError
 from kiroku.workspace import Workspace, WorkspaceError
 
@@ -35,6 +35,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_NOT_VERIFIED",
     "WorkspaceOption",
+    "checkpoint_covering",
     "err",
     "fail",
     "out",
@@ -124,3 +125,11 @@ def progress_bar(description: str) -> Progress:
         disable=not err.is_terminal,
         transient=False,
     )
+
+
+def checkpoint_covering(ledger: Ledger, signer: Signer, indexes: list[int]) -> tuple[str, bool]:
+    """The latest signed checkpoint if it covers every record to prove, else a new one (and whether it is new)."""
+    latest = ledger.latest_checkpoint()
+    if latest is not None and latest.size > max(indexes):
+        return latest.note, False
+    return ledger.checkpoint(signer).note, True

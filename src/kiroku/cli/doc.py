@@ -9,23 +9,23 @@ from typing import Annotated
 import typer
 
 from kiroku.catalog.lineage import DocumentLineage, document_bundle, document_lineage, find_documents
-from kiroku.cli._common import WorkspaceOption, err, fail, out, user_errors, workspace_from
-from kiroku.ledger import Ledger, Signer
+from kiroku.cli._common import (
+    WorkspaceOption,
+    checkpoint_covering,
+    err,
+    fail,
+    out,
+    user_errors,
+    workspace_from,
+)
 
-__all__ = ["app"]
+__all__ = ["app", "print_lineage"]
 
 app = typer.Typer(help="Show one document's lineage with its chained proof.", no_args_is_help=True)
 
 
-def _checkpoint_covering(ledger: Ledger, signer: Signer, indexes: list[int]) -> tuple[str, bool]:
-    """The latest signed checkpoint if it covers every record to prove, else a new one (and whether it is new)."""
-    latest = ledger.latest_checkpoint()
-    if latest is not None and latest.size > max(indexes):
-        return latest.note, False
-    return ledger.checkpoint(signer).note, True
-
-
-def _print(lineage: DocumentLineage) -> None:
+def print_lineage(lineage: DocumentLineage) -> None:
+    """Print a document's lineage as text: fetch, opt-out, each stage, the runs."""
     out.print(f"[bold]Document[/bold] {lineage.doc_id.hex()}")
     for o in lineage.occurrences:
         where = o.url or (f"id {o.external_id}" if o.external_id else "no URL")
@@ -87,7 +87,7 @@ def show(
             lineage = lineages[0]
             indexes = [o.record for o in lineage.occurrences] + [s.record for s in lineage.stages]
             indexes += [use.record for use in lineage.runs]
-            note, fresh = _checkpoint_covering(ledger, ws.signer(), indexes)
+            note, fresh = checkpoint_covering(ledger, ws.signer(), indexes)
             bundle = document_bundle(ledger, ws.catalog_dir, lineage, ws.verifier(), note)
             proof.write_text(bundle.to_json(), encoding="utf-8")
     if as_json:
@@ -95,7 +95,7 @@ def show(
         out.print_json(json.dumps(data[0] if len(data) == 1 else data))
     else:
         for lineage in lineages:
-            _print(lineage)
+            print_lineage(lineage)
     if proof is not None:
         signed = "a new checkpoint, signed now" if fresh else "the latest signed checkpoint"
         (err if as_json else out).print(

@@ -54,9 +54,10 @@ class LogSettings(_Settings):
 
 
 class CatalogSettings(_Settings):
-    """``[catalog]``: where the catalog's shard files live."""
+    """``[catalog]``: where the catalog's shard files and the indexes built from them live."""
 
     path: str = "catalog"
+    index: str = "index"
 
 
 class OptoutSettings(_Settings):
@@ -152,6 +153,8 @@ verifier_key = {_toml_string(log.verifier_key)}
 [catalog]
 # Where the catalog's shards (Parquet files of documents and their text) are written; relative to this folder.
 path = {_toml_string(config.catalog.path)}
+# Where indexes built from the catalog (the domain index) are kept; they can be rebuilt from the catalog.
+index = {_toml_string(config.catalog.index)}
 
 [optout]
 # Documents whose site opts out of AI training (robots.txt captured with a WARC crawl, X-Robots-Tag or meta

@@ -153,6 +153,11 @@ class Workspace:
         """The folder of the catalog's shard files."""
         return self._path(self.config.catalog.path)
 
+    @property
+    def index_dir(self) -> Path:
+        """The folder of the indexes built from the catalog."""
+        return self._path(self.config.catalog.index)
+
     def signer(self) -> Signer:
         """The workspace's signing key."""
         path = self._path(self.config.log.signing_key)
