@@ -142,9 +142,12 @@ def _write_tables(
 def _write_segment(
     con: duckdb.DuckDBPyConnection, directory: Path, files: dict[str, RecordedShard], number: int
 ) -> Segment:
-    """Per (domain, host) counts and opt-out drops of the given shards, as one segment's two Parquet files."""
+    """Per (domain, host) counts and opt-out drops of the given shards, as one segment's two Parquet files.
+
+    ``number`` is the ledger size of the build, so that no build overwrites a segment an earlier manifest names.
+    """
     source = _files_sql(list(files))
-    name = f"segment-{number:06d}"
+    name = f"segment-{number:09d}"
     counts = f"""
         SELECT domain, host, count(*) AS fetched, sum(bytes) AS fetched_bytes, sum(tokens) AS fetched_tokens,
                count(*) FILTER (WHERE kept) AS kept,
@@ -394,6 +397,7 @@ def build_domain_index(
     files = {recorded.index: path for path, recorded in docs_files(shards, catalog_dir).items()}
     done_shards = set(previous.shards) if previous else set()
     new = {path: s for path, s in docs_files(shards, catalog_dir).items() if s.index not in done_shards}
+    covered = sorted(done_shards | {s.index for s in shards})  # shards without documents count as covered too
     old_scopes = {s.scope: s for s in previous.scopes} if previous else {}
     todo_stages = [(i, s) for i, s in stage_list if f"stage:{s.name}" not in old_scopes]
     todo_runs = [(i, r) for i, r in run_list if f"run:{r.ident}" not in old_scopes]
@@ -411,7 +415,7 @@ def build_domain_index(
         segments = list(previous.segments) if previous else []
         if new:
             advance(f"reading {len(new)} new shard(s)")
-            segments.append(_write_segment(con, directory, new, len(segments)))
+            segments.append(_write_segment(con, directory, new, ledger_size))
         advance("summing the catalog")
         scopes = [_catalog_scope(con, directory, segments, f"catalog-{ledger_size}")]
         by_name = {s.name: s for _, s in stage_list}
@@ -431,7 +435,6 @@ def build_domain_index(
         raise DomainError(f"cannot read the catalog's files to build the domain index: {exc}") from exc
     finally:
         con.close()
-    covered = sorted(i for s in segments for i in s.shards)
     documents = sum(s.documents for s in segments)
     without_url = sum(s.without_url for s in segments)
     record = DomainIndexRecord(

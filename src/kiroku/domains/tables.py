@@ -53,7 +53,7 @@ def write_table(
     n = len(keys)
     leaves = np.empty((n, KEY_SIZE + 8 * counts.shape[1]), dtype=np.uint8)
     leaves[:, :KEY_SIZE] = keys
-    leaves[:, KEY_SIZE:] = np.ascontiguousarray(counts.astype(">u8")).view(np.uint8).reshape(n, -1)
+    leaves[:, KEY_SIZE:] = np.ascontiguousarray(counts.astype(">u8")).view(np.uint8).reshape(n, 8 * counts.shape[1])
     levels = levels_of(leaves)
     files = table_files(directory, stem, table)
     _save(files["leaves"], leaves)
