@@ -205,7 +205,7 @@ _TEXT = st.one_of(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(_TEXT)
 @example("example.com")
 @example("a.b")
