@@ -108,14 +108,16 @@ def _columns(expressions: Sequence[str]) -> str:
 # -- reading grouped counts into sorted arrays ------------------------------------------------------------------
 
 
-def _sorted_arrays(
-    con: duckdb.DuckDBPyConnection, query: str, width: int
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    """Run ``query`` (columns ``name, f0 .. f{width-1}``) and return its rows sorted by SHA-256(name)."""
+def _sorted_arrays(query: str, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
+    """Run ``query`` (columns ``name, f0 .. f{width-1}``) and return its rows sorted by SHA-256(name).
+
+    Each query has its own in-memory database, closed (its threads gone) before the leaves are hashed.
+    """
     columns = ", ".join(f"coalesce(f{i}, 0)::UBIGINT AS f{i}" for i in range(width))
-    table = con.sql(
-        f"SELECT unhex(sha256(name)) AS key, {columns} FROM ({query}) ORDER BY key"
-    ).to_arrow_table()
+    with duckdb.connect() as con:
+        table = con.sql(
+            f"SELECT unhex(sha256(name)) AS key, {columns} FROM ({query}) ORDER BY key"
+        ).to_arrow_table()
     n = table.num_rows
     if n == 0:
         return np.zeros((0, KEY_SIZE), np.uint8), np.zeros((0, width), np.uint64)
@@ -125,13 +127,11 @@ def _sorted_arrays(
     return keys, counts
 
 
-def _write_tables(
-    con: duckdb.DuckDBPyConnection, directory: Path, scope: ScopeFiles, by_table: Callable[[str], str]
-) -> ScopeFiles:
+def _write_tables(directory: Path, scope: ScopeFiles, by_table: Callable[[str], str]) -> ScopeFiles:
     """Write both tables of ``scope``; ``by_table(column)`` is the SQL grouping by ``domain`` or ``host``."""
     commitments: dict[str, TableCommitment] = {}
     for table in TABLES:
-        keys, counts = _sorted_arrays(con, by_table(table), len(scope.fields))
+        keys, counts = _sorted_arrays(by_table(table), len(scope.fields))
         commitments[table] = write_table(directory, scope.stem, table, keys, counts)
     return scope.model_copy(update=commitments)
 
@@ -139,9 +139,7 @@ def _write_tables(
 # -- the catalog scope, from segments ---------------------------------------------------------------------------
 
 
-def _write_segment(
-    con: duckdb.DuckDBPyConnection, directory: Path, files: dict[str, RecordedShard], number: int
-) -> Segment:
+def _write_segment(directory: Path, files: dict[str, RecordedShard], number: int) -> Segment:
     """Per (domain, host) counts and opt-out drops of the given shards, as one segment's two Parquet files.
 
     ``number`` is the ledger size of the build, so that no build overwrites a segment an earlier manifest names.
@@ -160,11 +158,14 @@ def _write_segment(
         SELECT domain, host, reason, count(*) AS dropped
         FROM (SELECT domain, host, unnest(optout) AS reason FROM {source} d WHERE NOT kept AND {_HAS_URL})
         GROUP BY ALL"""
-    for suffix, query in ((".parquet", counts), (".reasons.parquet", reasons)):
-        tmp = directory / f"{name}{suffix}.tmp"
-        con.execute(f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
-        tmp.replace(directory / f"{name}{suffix}")
-    row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT ({_HAS_URL})) FROM {source} d").fetchone()
+    with duckdb.connect() as con:
+        for suffix, query in ((".parquet", counts), (".reasons.parquet", reasons)):
+            tmp = directory / f"{name}{suffix}.tmp"
+            con.execute(f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+            tmp.replace(directory / f"{name}{suffix}")
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT ({_HAS_URL})) FROM {source} d"
+        ).fetchone()
     assert row is not None
     return Segment(
         file=f"{name}.parquet",
@@ -193,16 +194,14 @@ def catalog_query(paths: Sequence[str], column: str, where: str, reasons: Sequen
     )
 
 
-def _catalog_scope(
-    con: duckdb.DuckDBPyConnection, directory: Path, segments: list[Segment], stem: str
-) -> ScopeFiles:
+def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> ScopeFiles:
     counts = _files_sql([directory / s.file for s in segments])
     reasons_src = _files_sql([directory / s.reasons_file for s in segments])
     reasons = []
     if segments:
-        reasons = [
-            str(r[0]) for r in con.execute(f"SELECT DISTINCT reason FROM {reasons_src} ORDER BY 1").fetchall()
-        ]
+        with duckdb.connect() as con:
+            found = con.execute(f"SELECT DISTINCT reason FROM {reasons_src} ORDER BY 1").fetchall()
+        reasons = [str(r[0]) for r in found]
     aggregates = [f"{_EXTREMES.get(f, 'sum')}({f})" for f in CATALOG_FIELDS]
     base = len(CATALOG_FIELDS)
 
@@ -225,7 +224,7 @@ def _catalog_scope(
         scope=CATALOG, kind="catalog", record=None, name=CATALOG, stem=stem,
         fields=[*CATALOG_FIELDS, *(f"dropped:{r}" for r in reasons)], domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(con, directory, scope, by_table)
+    return _write_tables(directory, scope, by_table)
 
 
 # -- stages and runs --------------------------------------------------------------------------------------------
@@ -272,7 +271,6 @@ def stage_paths(stage: StageRecord, stages: dict[str, StageRecord], files: dict[
 
 
 def _stage_scope(
-    con: duckdb.DuckDBPyConnection,
     directory: Path,
     catalog_dir: Path,
     record: int,
@@ -286,7 +284,7 @@ def _stage_scope(
         scope=f"stage:{stage.name}", kind="stage", record=record, name=stage.name, input=stage.input,
         stem=f"stage-{record}", fields=list(STAGE_FIELDS), domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(con, directory, scope, lambda column: stage_query(paths, lineage, column))
+    return _write_tables(directory, scope, lambda column: stage_query(paths, lineage, column))
 
 
 def run_conditions(
@@ -327,7 +325,6 @@ def run_query(conditions: Sequence[str], files: dict[int, str], column: str, whe
 
 
 def _run_scope(
-    con: duckdb.DuckDBPyConnection,
     directory: Path,
     catalog_dir: Path,
     record: int,
@@ -341,7 +338,7 @@ def _run_scope(
         scope=f"run:{run.ident}", kind="run", record=record, name=run.ident, model=run.model, version=run.version,
         stem=f"run-{record}", fields=list(RUN_FIELDS), domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(con, directory, scope, lambda column: run_query(conditions, files, column))
+    return _write_tables(directory, scope, lambda column: run_query(conditions, files, column))
 
 
 # -- the build --------------------------------------------------------------------------------------------------
@@ -410,31 +407,28 @@ def build_domain_index(
             progress(what, step, total)
         step += 1
 
-    con = duckdb.connect()
     try:
         segments = list(previous.segments) if previous else []
         if new:
             advance(f"reading {len(new)} new shard(s)")
-            segments.append(_write_segment(con, directory, new, ledger_size))
+            segments.append(_write_segment(directory, new, ledger_size))
         advance("summing the catalog")
-        scopes = [_catalog_scope(con, directory, segments, f"catalog-{ledger_size}")]
+        scopes = [_catalog_scope(directory, segments, f"catalog-{ledger_size}")]
         by_name = {s.name: s for _, s in stage_list}
         for index, stage in stage_list:
             if f"stage:{stage.name}" in old_scopes:
                 scopes.append(old_scopes[f"stage:{stage.name}"])
                 continue
             advance(f"stage {stage.name}")
-            scopes.append(_stage_scope(con, directory, catalog_dir, index, stage, by_name, files))
+            scopes.append(_stage_scope(directory, catalog_dir, index, stage, by_name, files))
         for index, run in run_list:
             if f"run:{run.ident}" in old_scopes:
                 scopes.append(old_scopes[f"run:{run.ident}"])
                 continue
             advance(f"run {run.ident}")
-            scopes.append(_run_scope(con, directory, catalog_dir, index, run, by_name, files))
+            scopes.append(_run_scope(directory, catalog_dir, index, run, by_name, files))
     except duckdb.Error as exc:
         raise DomainError(f"cannot read the catalog's files to build the domain index: {exc}") from exc
-    finally:
-        con.close()
     documents = sum(s.documents for s in segments)
     without_url = sum(s.without_url for s in segments)
     record = DomainIndexRecord(

@@ -12,6 +12,9 @@ proof costs log2(n) reads of a memory-mapped file instead of rehashing the table
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +24,8 @@ from kiroku.ledger import merkle
 __all__ = ["level_sizes", "levels_of", "proof_from_levels", "root_from_levels"]
 
 _HASH = merkle.HASH_SIZE
+CHUNK = 1 << 16
+"""Leaves per worker when a table is hashed on several cores (a power of two, so chunks are complete subtrees)."""
 
 
 def level_sizes(n: int) -> list[int]:
@@ -34,26 +39,78 @@ def level_sizes(n: int) -> list[int]:
     return sizes
 
 
-def levels_of(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """Every level of the tree over ``rows`` (an ``(n, width)`` array of leaf inputs), stacked, leaves first."""
+def _hash_rows(data: bytes, width: int, prefix: int) -> bytes:
+    """``SHA-256(prefix || row)`` of each ``width``-byte row of ``data``, back to back."""
+    n = len(data) // width
+    framed = np.empty((n, width + 1), dtype=np.uint8)
+    framed[:, 0] = prefix
+    framed[:, 1:] = np.frombuffer(data, dtype=np.uint8).reshape(n, width)
+    buf, step, sha = framed.tobytes(), width + 1, hashlib.sha256
+    return b"".join([sha(buf[i : i + step]).digest() for i in range(0, n * step, step)])
+
+
+def _levels(data: bytes, width: int) -> list[bytes]:
+    """Every level over the rows of ``data``, leaves first, each level as concatenated hashes."""
+    level = _hash_rows(data, width, 0)
+    levels = [level]
+    count = len(data) // width
+    while count > 1:
+        pairs = count // 2
+        parents = _hash_rows(level[: pairs * 2 * _HASH], 2 * _HASH, 1)
+        if count % 2:
+            parents += level[(count - 1) * _HASH :]
+        level, count = parents, (count + 1) // 2
+        levels.append(level)
+    return levels
+
+
+def _chunk_levels(args: tuple[bytes, int]) -> list[bytes]:
+    return _levels(*args)
+
+
+def levels_of(rows: npt.NDArray[np.uint8], workers: int | None = None) -> npt.NDArray[np.uint8]:
+    """Every level of the tree over ``rows`` (an ``(n, width)`` array of leaf inputs), stacked, leaves first.
+
+    Large tables are hashed on every core: each worker takes an aligned run of ``CHUNK`` leaves (a complete
+    subtree, or the last, partial one at the right edge, which the tree pairs the same way) and returns its
+    levels; the levels above the chunks' roots are hashed here.
+    """
     n, width = rows.shape if rows.ndim == 2 else (0, 0)
     if n == 0:
         return np.zeros((0, _HASH), dtype=np.uint8)
     data = np.ascontiguousarray(rows).tobytes()
-    sha = hashlib.sha256
-    level = b"".join([sha(b"\x00" + data[i : i + width]).digest() for i in range(0, n * width, width)])
-    out = [level]
-    count = n
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 2 or n < 4 * CHUNK or "fork" not in multiprocessing.get_all_start_methods():
+        return _stack(_levels(data, width))
+    size = CHUNK * width
+    jobs = [(data[i : i + size], width) for i in range(0, len(data), size)]
+    # fork, not spawn: a spawned worker re-runs the caller's main script, which breaks scripts without a
+    # __main__ guard; a forked worker only hashes bytes, touching no lock another thread could hold
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_chunk_levels, jobs))
+    depth = CHUNK.bit_length()  # levels inside a complete chunk: log2(CHUNK) + 1
+    # a partial last chunk reaches its root early; the levels above it carry that root up unchanged
+    levels = [b"".join(part[min(k, len(part) - 1)] for part in parts) for k in range(depth - 1)]
+    above = _levels_above(b"".join(part[-1] for part in parts))
+    return _stack(levels + above)
+
+
+def _levels_above(roots: bytes) -> list[bytes]:
+    """The chunks' roots as a level, and every level above it."""
+    levels = [roots]
+    count = len(roots) // _HASH
     while count > 1:
         pairs = count // 2
-        parents = b"".join(
-            [sha(b"\x01" + level[i : i + 2 * _HASH]).digest() for i in range(0, pairs * 64, 64)]
-        )
+        parents = _hash_rows(roots[: pairs * 2 * _HASH], 2 * _HASH, 1)
         if count % 2:
-            parents += level[(count - 1) * _HASH :]
-        level, count = parents, (count + 1) // 2
-        out.append(level)
-    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(-1, _HASH)
+            parents += roots[(count - 1) * _HASH :]
+        roots, count = parents, (count + 1) // 2
+        levels.append(roots)
+    return levels
+
+
+def _stack(levels: list[bytes]) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(b"".join(levels), dtype=np.uint8).reshape(-1, _HASH)
 
 
 def root_from_levels(levels: npt.NDArray[np.uint8]) -> bytes:
