@@ -31,7 +31,7 @@ from kiroku.catalog.stats import RecordedShard, catalog_shards, docs_files
 from kiroku.domains.errors import DomainError, IndexCorrupt, IndexMissing
 from kiroku.domains.keys import KEY_SIZE
 from kiroku.domains.manifest import IndexManifest, ScopeFiles, Segment, read_manifest, write_manifest
-from kiroku.domains.record import CATALOG, TABLES, DomainIndexRecord, ScopeCommitment, TableCommitment
+from kiroku.domains.record import CATALOG, TABLES, DomainIndexRecord, ScopeCommitment, Table, TableCommitment
 from kiroku.domains.tables import table_files, write_table
 from kiroku.ledger import Ledger
 
@@ -108,32 +108,78 @@ def _columns(expressions: Sequence[str]) -> str:
 # -- reading grouped counts into sorted arrays ------------------------------------------------------------------
 
 
-def _sorted_arrays(query: str, width: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    """Run ``query`` (columns ``name, f0 .. f{width-1}``) and return its rows sorted by SHA-256(name).
+def counts_file(directory: Path, stem: str, table: Table) -> Path:
+    """Where a scope's per-name counts by ``table`` are kept: ``<stem>.<table>.counts.parquet``."""
+    return directory / f"{stem}.{table}.counts.parquet"
 
-    Each query has its own in-memory database, closed (its threads gone) before the leaves are hashed.
-    """
+
+def _write_counts(directory: Path, stem: str, by_table: Callable[[str], str], width: int) -> None:
+    """Write a scope's counts (``name, f0 .. f{width-1}``) for both tables, each file replaced atomically."""
     columns = ", ".join(f"coalesce(f{i}, 0)::UBIGINT AS f{i}" for i in range(width))
     with duckdb.connect() as con:
-        table = con.sql(
-            f"SELECT unhex(sha256(name)) AS key, {columns} FROM ({query}) ORDER BY key"
-        ).to_arrow_table()
-    n = table.num_rows
+        for table in TABLES:
+            path = counts_file(directory, stem, table)
+            tmp = path.with_name(path.name + ".tmp")
+            query = f"SELECT name, {columns} FROM ({by_table(table)})"
+            con.execute(
+                f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchall()
+            tmp.replace(path)
+
+
+def _aligned(
+    directory: Path, scopes: Sequence[ScopeFiles], table: Table
+) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint64]]]:
+    """Every scope's counts over the catalog's names, sorted by SHA-256(name): one key list for all scopes.
+
+    A name a scope does not hold gets zero counts there, so that in every scope an absent name has the same two
+    neighbours: a bundle reveals at most two other names' hashes however many scopes it covers.
+    """
+    catalog = counts_file(directory, scopes[0].counts, table)
+    out = []
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TEMP TABLE names AS SELECT name, unhex(sha256(name)) AS key "
+            f"FROM {_files_sql([catalog])} ORDER BY key"
+        ).fetchall()
+        keys_table = con.sql("SELECT key FROM names ORDER BY key").to_arrow_table()
+        for scope in scopes:
+            source = _files_sql([counts_file(directory, scope.counts, table)])
+            (strays,) = con.execute(
+                f"SELECT count(*) FROM {source} s ANTI JOIN names USING (name)"
+            ).fetchall()[0]
+            if strays:
+                raise DomainError(
+                    f"{scope.scope} counts {strays} {table}(s) that are not in the catalog; "
+                    "rebuild with 'kiroku index domains --rebuild'"
+                )
+            width = len(scope.fields)
+            columns = ", ".join(f"coalesce(s.f{i}, 0)::UBIGINT AS f{i}" for i in range(width))
+            counts = con.sql(
+                f"SELECT {columns} FROM names n LEFT JOIN {source} s USING (name) ORDER BY n.key"
+            ).to_arrow_table()
+            if counts.num_rows == 0:
+                out.append(np.zeros((0, width), np.uint64))
+            else:
+                out.append(
+                    np.column_stack([counts.column(i).to_numpy().astype(np.uint64) for i in range(width)])
+                )
+    n = keys_table.num_rows
     if n == 0:
-        return np.zeros((0, KEY_SIZE), np.uint8), np.zeros((0, width), np.uint64)
-    key_column = table.column("key").combine_chunks().cast(pa.binary(KEY_SIZE))
+        return np.zeros((0, KEY_SIZE), np.uint8), out
+    key_column = keys_table.column("key").combine_chunks().cast(pa.binary(KEY_SIZE))
     keys = np.frombuffer(key_column.buffers()[1], dtype=np.uint8)[: n * KEY_SIZE].reshape(n, KEY_SIZE)
-    counts = np.column_stack([table.column(f"f{i}").to_numpy().astype(np.uint64) for i in range(width)])
-    return keys, counts
+    return keys, out
 
 
-def _write_tables(directory: Path, scope: ScopeFiles, by_table: Callable[[str], str]) -> ScopeFiles:
-    """Write both tables of ``scope``; ``by_table(column)`` is the SQL grouping by ``domain`` or ``host``."""
-    commitments: dict[str, TableCommitment] = {}
+def _write_tables(directory: Path, scopes: list[ScopeFiles]) -> list[ScopeFiles]:
+    """Align every scope on the catalog's names, then write and hash each scope's two tables."""
+    commitments: list[dict[str, TableCommitment]] = [{} for _ in scopes]
     for table in TABLES:
-        keys, counts = _sorted_arrays(by_table(table), len(scope.fields))
-        commitments[table] = write_table(directory, scope.stem, table, keys, counts)
-    return scope.model_copy(update=commitments)
+        keys, counts = _aligned(directory, scopes, table)
+        for i, scope in enumerate(scopes):
+            commitments[i][table] = write_table(directory, scope.stem, table, keys, counts[i])
+    return [scope.model_copy(update=c) for scope, c in zip(scopes, commitments, strict=True)]
 
 
 # -- the catalog scope, from segments ---------------------------------------------------------------------------
@@ -221,10 +267,11 @@ def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> Scope
         )
 
     scope = ScopeFiles(
-        scope=CATALOG, kind="catalog", record=None, name=CATALOG, stem=stem,
+        scope=CATALOG, kind="catalog", record=None, name=CATALOG, stem=stem, counts=stem,
         fields=[*CATALOG_FIELDS, *(f"dropped:{r}" for r in reasons)], domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(directory, scope, by_table)
+    _write_counts(directory, stem, by_table, len(scope.fields))
+    return scope
 
 
 # -- stages and runs --------------------------------------------------------------------------------------------
@@ -282,9 +329,12 @@ def _stage_scope(
     lineage = checked_lineage(catalog_dir, stage)
     scope = ScopeFiles(
         scope=f"stage:{stage.name}", kind="stage", record=record, name=stage.name, input=stage.input,
-        stem=f"stage-{record}", fields=list(STAGE_FIELDS), domain=_EMPTY, host=_EMPTY,
+        stem=f"stage-{record}", counts=f"stage-{record}", fields=list(STAGE_FIELDS), domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(directory, scope, lambda column: stage_query(paths, lineage, column))
+    _write_counts(
+        directory, scope.counts, lambda column: stage_query(paths, lineage, column), len(scope.fields)
+    )
+    return scope
 
 
 def run_conditions(
@@ -336,9 +386,12 @@ def _run_scope(
     conditions = run_conditions(catalog_dir, run, stages, files)
     scope = ScopeFiles(
         scope=f"run:{run.ident}", kind="run", record=record, name=run.ident, model=run.model, version=run.version,
-        stem=f"run-{record}", fields=list(RUN_FIELDS), domain=_EMPTY, host=_EMPTY,
+        stem=f"run-{record}", counts=f"run-{record}", fields=list(RUN_FIELDS), domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
-    return _write_tables(directory, scope, lambda column: run_query(conditions, files, column))
+    _write_counts(
+        directory, scope.counts, lambda column: run_query(conditions, files, column), len(scope.fields)
+    )
+    return scope
 
 
 # -- the build --------------------------------------------------------------------------------------------------
@@ -355,7 +408,7 @@ def _previous(directory: Path, shards: list[RecordedShard], rebuild: bool) -> In
     if not set(manifest.shards) <= {recorded.index for recorded in shards}:
         return None  # a shard it counted has expired: its counts cannot be taken out of a segment
     for scope in manifest.scopes:
-        if not all(f.is_file() for t in TABLES for f in table_files(directory, scope.stem, t).values()):
+        if not all(counts_file(directory, scope.counts, t).is_file() for t in TABLES):
             return None
     return manifest
 
@@ -366,6 +419,7 @@ def _remove_unlisted(directory: Path, manifest: IndexManifest) -> None:
         keep |= {segment.file, segment.reasons_file}
     for scope in manifest.scopes:
         keep |= {f.name for t in TABLES for f in table_files(directory, scope.stem, t).values()}
+        keep |= {counts_file(directory, scope.counts, t).name for t in TABLES}
     for path in directory.iterdir():
         if path.name not in keep and path.is_file():
             path.unlink()
@@ -398,7 +452,7 @@ def build_domain_index(
     old_scopes = {s.scope: s for s in previous.scopes} if previous else {}
     todo_stages = [(i, s) for i, s in stage_list if f"stage:{s.name}" not in old_scopes]
     todo_runs = [(i, r) for i, r in run_list if f"run:{r.ident}" not in old_scopes]
-    total = (1 if new else 0) + 1 + len(todo_stages) + len(todo_runs)
+    total = (1 if new else 0) + 2 + len(todo_stages) + len(todo_runs)
     step = 0
 
     def advance(what: str) -> None:
@@ -427,6 +481,12 @@ def build_domain_index(
                 continue
             advance(f"run {run.ident}")
             scopes.append(_run_scope(directory, catalog_dir, index, run, by_name, files))
+        advance("hashing the tables")
+        scopes = [
+            s.model_copy(update={"stem": f"{s.counts}-b{ledger_size}"}) if s.kind != "catalog" else s
+            for s in scopes
+        ]
+        scopes = _write_tables(directory, scopes)
     except duckdb.Error as exc:
         raise DomainError(f"cannot read the catalog's files to build the domain index: {exc}") from exc
     documents = sum(s.documents for s in segments)

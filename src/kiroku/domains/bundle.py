@@ -6,7 +6,8 @@ A bundle names one host or domain and, for each scope of the answer, either
   9162 inclusion proof to the root that the ``domains.index`` record commits to; or
 - for an absent name, its *neighbours*: the entries just before and after where its key would sit (one at either
   end of the table), each with its inclusion proof. Adjacent positions whose keys bracket the name's key prove no
-  entry holds it. Only those neighbours' key hashes are revealed, never their names.
+  entry holds it. All scopes list the same names in the same order, so the neighbours are the same two in every
+  scope (the verifier insists): a bundle reveals two other names' key hashes at most, never their names.
 
 The ``domains.index`` record itself comes with its inclusion proof in the log at a signed checkpoint
 (`kiroku.ledger.InclusionBundle`). `verify_domain_bundle` needs nothing but the log's verifier key and fails
@@ -229,6 +230,20 @@ def verify_domain_bundle(data: str | bytes | DomainBundle, verifier: Verifier) -
     except ValidationError as exc:
         raise VerificationError(f"the domains.index record's body is not well formed: {exc}") from exc
     key = name_key(bundle.name)
+    sizes = {scope.table(bundle.table).size for scope in committed.scopes}
+    if len(sizes) != 1:
+        raise VerificationError(
+            "the index record's scopes do not share one list of names (their tables differ in size), so "
+            "absence in one scope could hide behind other names than in another"
+        )
+    placements = {
+        (p.entry.position,) if p.entry else tuple((e.position, e.key) for e in p.neighbours)
+        for p in bundle.scopes
+    }
+    if len(placements) != 1:
+        raise VerificationError(
+            "the scopes place the name differently; every scope of one index lists the same names in the same order"
+        )
     claims = []
     for proof in bundle.scopes:
         scope = committed.scope(proof.scope)

@@ -48,6 +48,10 @@ class ScopeFiles(_Strict):
     model: str | None = None
     version: str | None = None
     stem: str
+    """Stem of this build's table files (``<stem>.<table>.leaves.npy`` ...)."""
+    counts: str
+    """Stem of the per-name counts files (``<counts>.<table>.counts.parquet``), kept across builds for stages
+    and runs, which never change."""
     fields: list[str]
     domain: TableCommitment
     host: TableCommitment

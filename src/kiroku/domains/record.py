@@ -6,8 +6,10 @@ entries, and the names of the counts each entry carries. An entry's leaf is::
 
     SHA-256(name) || count_1 || ... || count_k        (each count a big-endian uint64, in ``fields`` order)
 
-sorted by SHA-256(name). A present name is proved by its leaf's inclusion; an absent one by the two adjacent
-leaves whose keys bracket its key. Names never enter the ledger: only their hashes, and only in bundles.
+sorted by SHA-256(name). Every scope lists the same names, those of the catalog, in the same order (a name a
+stage or run does not hold has zero counts there), so the tables of one table kind all have one size. A present
+name is proved by its leaf's inclusion; an absent one by the two adjacent leaves whose keys bracket its key, the
+same two in every scope: a bundle reveals at most two other names' hashes. Names never enter the ledger.
 """
 
 from __future__ import annotations
