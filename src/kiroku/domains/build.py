@@ -1,14 +1,14 @@
 """Building the domain index from the catalog, incrementally, and committing to it in the ledger.
 
-What is immutable is computed once. A shard's documents never change, so each build reads only the shards
-recorded since the last one and writes their per (domain, host) counts as a new *segment*; the catalog scope's
-tables are then re-summed from the segments (a pass over distinct domains and hosts, not over documents). A stage
-or a run is recorded once and never changes either: its tables are computed the first time the index sees it and
-reused afterwards. A build ends by appending a ``domains.index`` record (`kiroku.domains.record`) with every
-scope's roots, then replacing the manifest; a crash before that leaves the previous index in force.
+What is immutable is counted once. A shard's documents never change, so each build reads only the shards
+recorded since the last one and writes their per (domain, host) counts as a new *segment*; the catalog's counts
+are then re-summed from the segments (a pass over distinct domains and hosts, not over documents). A stage or a
+run is recorded once and never changes either: its per-name counts are computed the first time the index sees
+it and kept as Parquet. Each build then lays every scope's counts over the catalog's names in key order and
+hashes the tables (all cores for large ones), appends a ``domains.index`` record (`kiroku.domains.record`) with
+every scope's roots, and replaces the manifest; a crash before that leaves the previous index in force.
 
-DuckDB does the grouping straight from the shards' Parquet files; numpy lays out the sorted leaves; the Merkle
-levels are hashed once per table.
+DuckDB does the grouping straight from the shards' Parquet files; numpy lays out the sorted leaves.
 """
 
 from __future__ import annotations
