@@ -1,15 +1,28 @@
-"""`make demo`: the record of one model's training data, from sources to a proved answer about one document.
+"""`make demo`: the record of one model's training data, from sources to proved answers a rightsholder can check.
 
 Runs the real `kiroku` commands one after another and prints each as it goes, so the output reads as a
-walkthrough: three sources of different types, a real web crawl (WARC files from the warcio project), a real
-text dataset (the Python documentation topics that ship inside CPython's own `pydoc_data` package) and a small
-synthetic set, a blocklist, two cleaning stages, a training run, a model release, the catalog's statistics, one
-document's lineage with its chained proof checked offline, and the retention plan.
+walkthrough, one section each:
+
+1. a workspace, with a blocklist of piracy sites;
+2. three sources of different types;
+3. ingest: a web crawl (two real WARC files from the warcio project, and a small crawl of invented sites under the
+   reserved .example domain, written here as a WARC from demo/data/crawl-2026q2.json: a Japanese news publisher
+   whose robots.txt disallows GPTBot, a blog on two hosts, a publisher reserving text and data mining rights by
+   TDMRep), a real text dataset (the Python documentation topics that ship inside CPython's own `pydoc_data`
+   package) and a small synthetic set;
+4. two cleaning stages; 5. a training run and a model release; 6. the catalog's statistics;
+7-8. one document's lineage, and its chained proof checked by an outsider with nothing but the public key;
+9-10. "did my domain appear in the training data?": the domain index, answers for a domain that was kept, one
+   that opted out and one never seen (a host, a path prefix, JSON, a list as CSV, an HTML page), their bundles
+   checked offline, and a tampered bundle failing;
+11. a second checkpoint and a consistency proof, then an audit of the whole ledger; 12. the retention plan.
+
 Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, recreated each run).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -17,17 +30,27 @@ import shlex
 import shutil
 import subprocess
 import sys
+import uuid
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from io import BytesIO
 from pathlib import Path
 from pydoc_data.topics import topics
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
+from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 KIROKU = [sys.executable, "-m", "kiroku"]
 MIN_TOKENS = 30
+CRAWL = HERE / "data" / "crawl-2026q2.json"
+KEPT = "tsubame-notes.example"  # the blog: kept through cleaning and trained on
+OPTED_OUT = "hinode-shimbun.example"  # the news publisher: its robots.txt disallows GPTBot
+NEVER_SEEN = "nijiiro-books.example"  # no page of it was ever fetched
 
 
 def step(title: str) -> None:
@@ -35,17 +58,98 @@ def step(title: str) -> None:
     print(f"\n== {title}")
 
 
-def run(*args: str, cwd: Path) -> str:
-    """Run one kiroku command in ``cwd``, echo it and its output, stop the demo if it fails."""
+def run(*args: str, cwd: Path, fails: bool = False) -> str:
+    """Run one kiroku command in ``cwd``, echo it and its output; stop the demo unless it exits as expected.
+
+    With ``fails``, the command is expected to fail (a tampered proof): the demo stops if it succeeds.
+    """
     print("$ kiroku " + shlex.join(args), flush=True)
     result = subprocess.run(
         [*KIROKU, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}
     )
     sys.stdout.write(result.stdout)
     sys.stdout.write(result.stderr)
-    if result.returncode != 0:
+    if fails and result.returncode == 0:
+        sys.exit(f"demo: 'kiroku {' '.join(args)}' succeeded, but it should have failed")
+    if fails:
+        print(f"(exit code {result.returncode}, as it should be)")
+    elif result.returncode != 0:
         sys.exit(f"demo: 'kiroku {' '.join(args)}' failed with exit code {result.returncode}")
     return result.stdout
+
+
+def _page(site: dict[str, Any], page: dict[str, Any]) -> bytes:
+    """One page of the invented crawl as a small but complete HTML document."""
+    title = html.escape(page["title"])
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in page["text"])
+    host = site["origin"].split("://", 1)[1]
+    return (
+        f'<!DOCTYPE html>\n<html lang="{site["lang"]}"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body><header><nav><a href="/">{host}</a></nav></header><main><article><h1>{title}</h1>{paragraphs}'
+        f"</article></main><footer>&copy; 2026 {host}</footer></body></html>\n"
+    ).encode()
+
+
+def _captures(site: dict[str, Any]) -> list[tuple[str, datetime, str, bytes]]:
+    """A site's captures as (URL, fetch time, content type, body): robots.txt and tdmrep.json, then the pages.
+
+    The site's instructions are captured a minute before its first page, as a crawler fetches them first.
+    """
+    origin = site["origin"]
+    pages = [(page, datetime.fromisoformat(page["fetched"])) for page in site["pages"]]
+    first = min(when for _, when in pages) - timedelta(minutes=1)
+    captures = []
+    if "robots.txt" in site:
+        body = "".join(line + "\n" for line in site["robots.txt"]).encode()
+        captures.append((f"{origin}/robots.txt", first, "text/plain", body))
+    if "tdmrep.json" in site:
+        body = json.dumps(site["tdmrep.json"], indent=1).encode()
+        captures.append((f"{origin}/.well-known/tdmrep.json", first, "application/json", body))
+    for page, when in pages:
+        captures.append((origin + page["path"], when, "text/html; charset=utf-8", _page(site, page)))
+    return captures
+
+
+def write_crawl(path: Path) -> None:
+    """The invented crawl (demo/data/crawl-2026q2.json) as a WARC file, written with warcio.
+
+    Record ids are derived from each capture's URL and time, so the same data makes the same file.
+    """
+    crawl = json.loads(CRAWL.read_text(encoding="utf-8"))
+    captures = sorted((c for site in crawl["sites"] for c in _captures(site)), key=lambda c: c[1])
+
+    def warc_headers(name: str, when: datetime) -> dict[str, str]:
+        record_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{name} {when.isoformat()}")
+        return {"WARC-Record-ID": f"<urn:uuid:{record_id}>", "WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        info = f"software: demo/run.py (warcio)\r\nhttp-header-user-agent: {crawl['crawler']}\r\n".encode()
+        writer.write_record(
+            writer.create_warc_record(
+                "",
+                "warcinfo",
+                payload=BytesIO(info),
+                length=len(info),
+                warc_content_type="application/warc-fields",
+                warc_headers_dict={**warc_headers(path.name, captures[0][1]), "WARC-Filename": path.name},
+            )
+        )
+        for url, when, content_type, body in captures:
+            headers = [
+                ("Date", format_datetime(when, usegmt=True)),
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+            ]
+            writer.write_record(
+                writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=BytesIO(body),
+                    http_headers=StatusAndHeaders("200 OK", headers, "HTTP/1.1"),
+                    warc_headers_dict=warc_headers(url, when),
+                )
+            )
 
 
 def python_docs_dataset(path: Path) -> None:
@@ -129,11 +233,16 @@ def main() -> None:
         "--licence", "own work", "--no-personal-data", "--no-copyrighted", cwd=workspace)  # fmt: skip
     run("source", "list", cwd=workspace)
 
-    step(
-        "3. Ingest: a real web crawl (WARC), a real text dataset (Parquet) and the synthetic set (JSON Lines)"
-    )
+    step("3. Ingest: a web crawl (WARC), a real text dataset (Parquet) and the synthetic set (JSON Lines)")
     warcs = sorted(str(p) for p in (REPO / "tests" / "data" / "warc").glob("*.warc*"))
-    run("ingest", "warc", *warcs, "--source", "acme-crawl-2026q2", cwd=workspace)
+    write_crawl(workspace / "crawl-2026q2.warc.gz")
+    print(
+        "The crawl: two real WARC files (warcio's samples: iana.org, and example.com, which is on the piracy\n"
+        "blocklist) and crawl-2026q2.warc.gz, written now from demo/data/crawl-2026q2.json: four invented hosts\n"
+        f"with the robots.txt and tdmrep.json they served. {OPTED_OUT}'s robots.txt disallows GPTBot;\n"
+        f"{KEPT} allows every agent on www. and blog.; midori-press.example reserves TDM rights for /books/."
+    )
+    run("ingest", "warc", *warcs, "crawl-2026q2.warc.gz", "--source", "acme-crawl-2026q2", cwd=workspace)
     python_docs_dataset(workspace / "python-docs.parquet")
     run("ingest", "parquet", "python-docs.parquet", "--source", "python-docs", cwd=workspace)
     run(
@@ -179,7 +288,42 @@ def main() -> None:
     shutil.copy(workspace / "doc-proof.json", outsider / "doc-proof.json")
     run("verify", "doc-proof.json", "--key", key, cwd=outsider)
 
-    step("9. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
+    step("9. Did my domain appear in the training data? The domain index, and answers with proof")
+    run("index", "domains", cwd=workspace)
+    print(f"\nA domain that was crawled, kept through cleaning and trained on ({KEPT}, www. and blog.):")
+    run("query", "domain", KEPT, "--bundle", "kept.bundle.json", cwd=workspace)
+    print(f"\nA domain that opted out: {OPTED_OUT}'s robots.txt disallows GPTBot, so no page of it was kept.")
+    print("Its answer also as a bilingual HTML page, the one a rightsholder would be shown:")
+    run("query", "domain", OPTED_OUT, "--bundle", "opted-out.bundle.json", "--html", "opted-out.html",
+        cwd=workspace)  # fmt: skip
+    print(
+        f"\nA domain never seen ({NEVER_SEEN}): 'no', and its bundle proves it by the two entries on either side of its hash:"
+    )
+    run("query", "domain", NEVER_SEEN, "--bundle", "never-seen.bundle.json", cwd=workspace)
+    print("\nOne host under the blog's domain, as JSON (docs/domains.md describes every field):")
+    run("query", "domain", f"blog.{KEPT}", "--json", cwd=workspace)
+    print(
+        "\nA path prefix: counted from the catalog's rows of that host (no bundle: the host's proof covers it):"
+    )
+    run("query", "domain", f"www.{KEPT}/news/", cwd=workspace)
+    print(
+        "\nMany names at once from a list (demo/data/domains-asked.txt), one CSV row each; a URL gets an error:"
+    )
+    run("query", "domains", str(HERE / "data" / "domains-asked.txt"), cwd=workspace)
+
+    step("10. The rightsholders check the answers with nothing but the public key; a changed count fails")
+    for name in ("opted-out.bundle.json", "never-seen.bundle.json"):
+        shutil.copy(workspace / name, outsider / name)
+        run("verify", name, "--key", key, cwd=outsider)
+    tampered = json.loads((outsider / "opted-out.bundle.json").read_text(encoding="utf-8"))
+    fields = next(s["fields"] for s in tampered["record"]["body"]["scopes"] if s["scope"] == "catalog")
+    catalog = next(s for s in tampered["scopes"] if s["scope"] == "catalog")
+    catalog["entry"]["counts"][fields.index("dropped")] -= 1
+    (outsider / "tampered.bundle.json").write_text(json.dumps(tampered, indent=2), encoding="utf-8")
+    print("tampered.bundle.json: the same bundle, claiming one page fewer dropped at ingest")
+    run("verify", "tampered.bundle.json", "--key", key, cwd=outsider, fails=True)
+
+    step("11. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
     run("log", "checkpoint", "--out", "checkpoint-1.txt", cwd=workspace)
     run("log", "append", "--kind", "note", "--file", str(HERE / "records" / "01-note.json"), cwd=workspace)
     run("log", "checkpoint", "--out", "checkpoint-2.txt", cwd=workspace)
@@ -196,7 +340,7 @@ def main() -> None:
     run("verify", "consistency.json", "--key", key, cwd=outsider)
     run("log", "verify", cwd=workspace)
 
-    step("10. Retention: when each record's obligation ends")
+    step("12. Retention: when each record's obligation ends")
     run("retention", "plan", cwd=workspace)
 
     print(
@@ -207,6 +351,9 @@ def main() -> None:
 - {workspace}/doc-proof.json: one document's chained proof; anyone can check it with
     kiroku verify doc-proof.json --key '{key}'
 - Change one hex digit of its doc_id and run that again: it fails.
+- {workspace}/opted-out.html: the answer about {OPTED_OUT} as a bilingual (ja/en) page, with its checked proof.
+- {workspace}/index/domains/: the domain index (sorted tables per scope, memory-mapped; see docs/domains.md).
+- {outsider}/: what a rightsholder holds: the bundles and the public key, nothing else.
 """
     )
 
