@@ -2,12 +2,14 @@
 
 A bundle names one host or domain and, for each scope of the answer, either
 
-- its *entry*: the leaf ``SHA-256(name) || counts`` at some position of the scope's sorted table, with its RFC
-  9162 inclusion proof to the root that the ``domains.index`` record commits to; or
+- its *entry*, opened: the counts and the salt they are committed with (the leaf is ``SHA-256(name) ||
+  SHA-256(salt || counts)``, see `kiroku.domains.tables`) at some position of the scope's sorted table, with its
+  RFC 9162 inclusion proof to the root that the ``domains.index`` record commits to; or
 - for an absent name, its *neighbours*: the entries just before and after where its key would sit (one at either
   end of the table), each with its inclusion proof. Adjacent positions whose keys bracket the name's key prove no
   entry holds it. All scopes list the same names in the same order, so the neighbours are the same two in every
-  scope (the verifier insists): a bundle reveals two other names' key hashes at most, never their names.
+  scope (the verifier insists). Neighbours come sealed: their key hash and the digest of their salted counts,
+  nothing else. A bundle reveals two other names' key hashes at most, never their names nor their counts.
 
 The ``domains.index`` record itself comes with its inclusion proof in the log at a signed checkpoint
 (`kiroku.ledger.InclusionBundle`). `verify_domain_bundle` needs nothing but the log's verifier key and fails
@@ -20,13 +22,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kiroku.domains.index import DomainIndex
 from kiroku.domains.keys import name_key
 from kiroku.domains.record import DomainIndexRecord, Table
+from kiroku.domains.tables import counts_digest
 from kiroku.ledger import (
     BundleError,
     InclusionBundle,
@@ -58,16 +61,30 @@ class _Strict(BaseModel):
 
 
 class Entry(_Strict):
-    """One leaf of a scope's table: its position, key hash, counts and inclusion proof."""
+    """One entry of a scope's table, at its position, with its inclusion proof.
+
+    *Opened* (the name asked about): its ``counts`` and the ``salt`` they are committed with. *Sealed* (a
+    neighbour): only the ``digest`` its leaf holds, so its counts stay unknown.
+    """
 
     position: int = Field(ge=0)
     key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    counts: list[int]
+    counts: list[Annotated[int, Field(ge=0, lt=2**64)]] | None = None
+    salt: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    digest: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     proof: list[HashB64]
 
+    @model_validator(mode="after")
+    def _opened_or_sealed(self) -> Self:
+        if (self.counts is None) != (self.salt is None) or (self.counts is None) == (self.digest is None):
+            raise ValueError("an entry carries either counts and salt (opened) or a digest (sealed)")
+        return self
+
     def leaf(self) -> bytes:
-        """The leaf input: key, then each count as a big-endian uint64."""
-        return bytes.fromhex(self.key) + b"".join(c.to_bytes(8, "big") for c in self.counts)
+        """The leaf input: the key, then the digest of salt and counts."""
+        if self.counts is not None and self.salt is not None:
+            return bytes.fromhex(self.key) + counts_digest(bytes.fromhex(self.salt), self.counts)
+        return bytes.fromhex(self.key) + bytes.fromhex(self.digest or "")
 
 
 class ScopeProof(_Strict):
@@ -92,12 +109,20 @@ class DomainBundle(_Strict):
         return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
 
-def _entry(index: DomainIndex, scope: str, table: Table, position: int) -> Entry:
+def _entry(index: DomainIndex, scope: str, table: Table, position: int, *, opened: bool) -> Entry:
     sorted_table = index.table(scope, table)
+    if opened:
+        return Entry(
+            position=position,
+            key=sorted_table.key(position).hex(),
+            counts=sorted_table.counts(position),
+            salt=sorted_table.salt(position).hex(),
+            proof=sorted_table.proof(position),
+        )
     return Entry(
         position=position,
         key=sorted_table.key(position).hex(),
-        counts=sorted_table.counts(position),
+        digest=sorted_table.digest(position).hex(),
         proof=sorted_table.proof(position),
     )
 
@@ -117,11 +142,15 @@ def domain_bundle(
         hit = index.find(scope, table, name)
         size = index.table(scope, table).size
         if hit.found:
-            proofs.append(ScopeProof(scope=scope, entry=_entry(index, scope, table, hit.position)))
+            proofs.append(
+                ScopeProof(scope=scope, entry=_entry(index, scope, table, hit.position, opened=True))
+            )
         else:
             around = [p for p in (hit.position - 1, hit.position) if 0 <= p < size]
             proofs.append(
-                ScopeProof(scope=scope, neighbours=[_entry(index, scope, table, p) for p in around])
+                ScopeProof(
+                    scope=scope, neighbours=[_entry(index, scope, table, p, opened=False) for p in around]
+                )
             )
     record = ledger.prove(index.manifest.record, verifier=verifier, checkpoint=checkpoint)
     return DomainBundle(name=name, table=table, record=record, scopes=proofs)
@@ -136,8 +165,9 @@ class ScopeClaim:
 
     scope: str
     present: bool
+    """Whether the scope holds any page of the name (fetched, kept by the stage, trained on by the run)."""
     counts: dict[str, int]
-    """The entry's counts by field name; empty when the name is proved absent."""
+    """The entry's counts by field name (possibly all zero); empty when the name is proved absent."""
     text: str
 
 
@@ -170,12 +200,10 @@ def load_domain_bundle(data: str | bytes) -> DomainBundle:
 
 
 def _check_entry(entry: Entry, fields: list[str], size: int, root: bytes, scope: str) -> None:
-    if len(entry.counts) != len(fields):
+    if entry.counts is not None and len(entry.counts) != len(fields):
         raise VerificationError(
             f"{scope}: an entry has {len(entry.counts)} counts, the record names {len(fields)}"
         )
-    if any(not 0 <= c < 2**64 for c in entry.counts):
-        raise VerificationError(f"{scope}: a count is not an unsigned 64-bit integer")
     if not entry.position < size or not merkle.verify_inclusion(
         merkle.leaf_hash(entry.leaf()), entry.position, size, entry.proof, root
     ):
@@ -194,6 +222,10 @@ def _check_absent(proof: ScopeProof, key: bytes, fields: list[str], size: int, r
             )
         return
     for entry in around:
+        if entry.counts is not None:
+            raise VerificationError(
+                f"{scope}: a neighbour is opened; neighbours come sealed, their counts unshown"
+            )
         _check_entry(entry, fields, size, root, scope)
     keys = [bytes.fromhex(e.key) for e in around]
     positions = [e.position for e in around]
@@ -210,11 +242,26 @@ def _check_absent(proof: ScopeProof, key: bytes, fields: list[str], size: int, r
         )
 
 
-def _claim_text(name: str, scope: str, present: bool, counts: dict[str, int]) -> str:
-    if not present:
-        return f"{scope}: {name} has no entry (proved by its neighbours)"
-    shown = ", ".join(f"{k} {v:,}" for k, v in counts.items() if not k.endswith("_us"))
-    return f"{scope}: {name} has the entry {shown}"
+_PRIMARY: Final = {"catalog": "fetched", "stage": "kept", "run": "documents"}
+"""The count that says whether a scope holds any page of the name."""
+
+
+def _claim_text(name: str, scope: str, counts: dict[str, int]) -> str:
+    kind, _, label = scope.partition(":")
+    if not counts:
+        return f"{scope}: no page of {name}; its absence is proved by the two neighbouring entries"
+    if kind == "catalog":
+        drops = ", ".join(
+            f"{k.removeprefix('dropped:')} {v:,}" for k, v in counts.items() if k.startswith("dropped:") and v
+        )
+        dropped = f" ({drops})" if drops else ""
+        return (
+            f"catalog: {counts['fetched']:,} page(s) of {name} fetched, {counts['dropped']:,} dropped at ingest"
+            f"{dropped}, {counts['kept']:,} kept"
+        )
+    if kind == "stage":
+        return f"stage {label}: kept {counts['kept']:,} page(s) of {name}, dropped {counts['dropped']:,}"
+    return f"run {label}: {counts['documents']:,} page(s) of {name} in its training data"
 
 
 def verify_domain_bundle(data: str | bytes | DomainBundle, verifier: Verifier) -> VerifiedDomain:
@@ -252,18 +299,15 @@ def verify_domain_bundle(data: str | bytes | DomainBundle, verifier: Verifier) -
         table = scope.table(bundle.table)
         root = bytes.fromhex(table.root)
         if proof.entry is not None:
-            if proof.neighbours or bytes.fromhex(proof.entry.key) != key:
-                raise VerificationError(f"{proof.scope}: the entry is not the one of {bundle.name}")
+            if proof.neighbours or bytes.fromhex(proof.entry.key) != key or proof.entry.counts is None:
+                raise VerificationError(f"{proof.scope}: the entry is not the opened entry of {bundle.name}")
             _check_entry(proof.entry, scope.fields, table.size, root, proof.scope)
             counts = dict(zip(scope.fields, proof.entry.counts, strict=True))
-            claims.append(
-                ScopeClaim(proof.scope, True, counts, _claim_text(bundle.name, proof.scope, True, counts))
-            )
         else:
             _check_absent(proof, key, scope.fields, table.size, root)
-            claims.append(
-                ScopeClaim(proof.scope, False, {}, _claim_text(bundle.name, proof.scope, False, {}))
-            )
+            counts = {}
+        present = counts.get(_PRIMARY.get(proof.scope.partition(":")[0], ""), 0) > 0
+        claims.append(ScopeClaim(proof.scope, present, counts, _claim_text(bundle.name, proof.scope, counts)))
     return VerifiedDomain(
         bundle.name,
         bundle.table,

@@ -132,8 +132,7 @@ class DomainIndex:
         sorted_table = self.table(scope, table)
         keys = np.frombuffer(b"".join(name_key(n) for n in names), dtype=np.uint8).reshape(-1, KEY_SIZE)
         found, positions = sorted_table.search_many(keys)
-        rows = np.asarray(sorted_table.leaves[positions[found]])[:, KEY_SIZE:]
-        values = np.ascontiguousarray(rows).view(">u8").astype(np.uint64).tolist()
+        values = sorted_table.counts_at(positions[found])
         fields = sorted_table.fields
         answers: list[dict[str, int] | None] = [None] * len(names)
         for i, counts in zip(np.flatnonzero(found).tolist(), values, strict=True):

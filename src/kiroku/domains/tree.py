@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from kiroku.ledger import merkle
 
-__all__ = ["level_sizes", "levels_of", "proof_from_levels", "root_from_levels"]
+__all__ = ["hash_rows", "level_sizes", "levels_of", "proof_from_levels", "root_from_levels"]
 
 _HASH = merkle.HASH_SIZE
 CHUNK = 1 << 16
@@ -39,24 +39,40 @@ def level_sizes(n: int) -> list[int]:
     return sizes
 
 
-def _hash_rows(data: bytes, width: int, prefix: int) -> bytes:
-    """``SHA-256(prefix || row)`` of each ``width``-byte row of ``data``, back to back."""
+def hash_rows(data: bytes, width: int, prefix: int | None) -> bytes:
+    """``SHA-256(prefix || row)`` (or of the row alone) for each ``width``-byte row of ``data``, back to back."""
     n = len(data) // width
+    sha = hashlib.sha256
+    if prefix is None:
+        return b"".join([sha(data[i : i + width]).digest() for i in range(0, n * width, width)])
     framed = np.empty((n, width + 1), dtype=np.uint8)
     framed[:, 0] = prefix
     framed[:, 1:] = np.frombuffer(data, dtype=np.uint8).reshape(n, width)
-    buf, step, sha = framed.tobytes(), width + 1, hashlib.sha256
+    buf, step = framed.tobytes(), width + 1
     return b"".join([sha(buf[i : i + step]).digest() for i in range(0, n * step, step)])
 
 
-def _levels(data: bytes, width: int) -> list[bytes]:
+def _leaf_inputs(data: bytes, width: int, sealed_from: int | None) -> tuple[bytes, int]:
+    """The leaf inputs: each row, or with ``sealed_from`` each row's head followed by SHA-256 of its tail."""
+    if sealed_from is None:
+        return data, width
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, width)
+    tails = hash_rows(np.ascontiguousarray(rows[:, sealed_from:]).tobytes(), width - sealed_from, None)
+    leaves = np.empty((len(rows), sealed_from + _HASH), dtype=np.uint8)
+    leaves[:, :sealed_from] = rows[:, :sealed_from]
+    leaves[:, sealed_from:] = np.frombuffer(tails, dtype=np.uint8).reshape(-1, _HASH)
+    return leaves.tobytes(), sealed_from + _HASH
+
+
+def _levels(data: bytes, width: int, sealed_from: int | None = None) -> list[bytes]:
     """Every level over the rows of ``data``, leaves first, each level as concatenated hashes."""
-    level = _hash_rows(data, width, 0)
+    data, width = _leaf_inputs(data, width, sealed_from)
+    level = hash_rows(data, width, 0)
     levels = [level]
     count = len(data) // width
     while count > 1:
         pairs = count // 2
-        parents = _hash_rows(level[: pairs * 2 * _HASH], 2 * _HASH, 1)
+        parents = hash_rows(level[: pairs * 2 * _HASH], 2 * _HASH, 1)
         if count % 2:
             parents += level[(count - 1) * _HASH :]
         level, count = parents, (count + 1) // 2
@@ -64,12 +80,17 @@ def _levels(data: bytes, width: int) -> list[bytes]:
     return levels
 
 
-def _chunk_levels(args: tuple[bytes, int]) -> list[bytes]:
+def _chunk_levels(args: tuple[bytes, int, int | None]) -> list[bytes]:
     return _levels(*args)
 
 
-def levels_of(rows: npt.NDArray[np.uint8], workers: int | None = None) -> npt.NDArray[np.uint8]:
+def levels_of(
+    rows: npt.NDArray[np.uint8], workers: int | None = None, *, sealed_from: int | None = None
+) -> npt.NDArray[np.uint8]:
     """Every level of the tree over ``rows`` (an ``(n, width)`` array of leaf inputs), stacked, leaves first.
+
+    With ``sealed_from``, a row's leaf input is its first ``sealed_from`` bytes followed by the SHA-256 of the
+    rest (an entry's key, then the commitment to its salt and counts).
 
     Large tables are hashed on every core: each worker takes an aligned run of ``CHUNK`` leaves (a complete
     subtree, or the last, partial one at the right edge, which the tree pairs the same way) and returns its
@@ -81,9 +102,9 @@ def levels_of(rows: npt.NDArray[np.uint8], workers: int | None = None) -> npt.ND
     data = np.ascontiguousarray(rows).tobytes()
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 2 or n < 4 * CHUNK or "fork" not in multiprocessing.get_all_start_methods():
-        return _stack(_levels(data, width))
+        return _stack(_levels(data, width, sealed_from))
     size = CHUNK * width
-    jobs = [(data[i : i + size], width) for i in range(0, len(data), size)]
+    jobs = [(data[i : i + size], width, sealed_from) for i in range(0, len(data), size)]
     # fork, not spawn: a spawned worker re-runs the caller's main script, which breaks scripts without a
     # __main__ guard; a forked worker only hashes bytes, touching no lock another thread could hold
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -101,7 +122,7 @@ def _levels_above(roots: bytes) -> list[bytes]:
     count = len(roots) // _HASH
     while count > 1:
         pairs = count // 2
-        parents = _hash_rows(roots[: pairs * 2 * _HASH], 2 * _HASH, 1)
+        parents = hash_rows(roots[: pairs * 2 * _HASH], 2 * _HASH, 1)
         if count % 2:
             parents += roots[(count - 1) * _HASH :]
         roots, count = parents, (count + 1) // 2
