@@ -62,9 +62,13 @@ def _print_answer(answer: DomainAnswer) -> None:
     for signal, count in data["dropped_by_signal"].items():
         table.add_row(f"  dropped at ingest: {signal}", f"{count:,}")
     table.add_row("kept at ingest", f"{data['kept_at_ingest']:,}")
+    for signal, count in data["flagged_by_signal"].items():
+        table.add_row(f"  kept although flagged: {signal}", f"{count:,}")
     for name, stage in data["stages"].items():
         table.add_row(f"  kept by stage {name}", f"{stage['kept']:,}")
     table.add_row(f"in the final kept set ({data['kept_scope']})", f"{data['kept']:,}")
+    if data["not_yet_cleaned"]:
+        table.add_row("  fetched after cleaning ran, not cleaned yet", f"{data['not_yet_cleaned']:,}")
     for run, count in data["runs"].items():
         table.add_row(f"trained on by {run}", f"{count:,}")
     out.print(table)

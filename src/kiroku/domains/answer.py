@@ -69,6 +69,18 @@ def scopes_asked(
     return [index.scope(CATALOG), *stages, *runs]
 
 
+def _first_of_chain(index: DomainIndex, name: str) -> str:
+    """The stage at the start of ``name``'s chain: the one whose input is the catalog."""
+    by_name = {s.name: s for s in index.scopes if s.kind == "stage"}
+    seen = {name}
+    while (scope := by_name[name]).input not in (None, CATALOG) and scope.input in by_name:
+        name = scope.input
+        if name in seen:
+            break
+        seen.add(name)
+    return name
+
+
 def _iso(microseconds: int) -> str | None:
     if microseconds <= 0:
         return None
@@ -106,6 +118,11 @@ def compose(
     final = final_stage(index)
     kept_by = stage or (final.name if final else None)
     kept = stages[kept_by]["kept"] if kept_by else catalog.get("kept", 0)
+    waiting = 0
+    if kept_by:
+        first = _first_of_chain(index, kept_by)
+        seen = stages[first]["kept"] + stages[first]["dropped"]
+        waiting = max(0, catalog.get("kept", 0) - seen)
     data: dict[str, Any] = {
         "query": target.query,
         "domain": target.name,
@@ -125,11 +142,17 @@ def compose(
             for field, value in catalog.items()
             if field.startswith("dropped:") and value > 0
         },
+        "flagged_by_signal": {
+            field.removeprefix("flagged:"): value
+            for field, value in catalog.items()
+            if field.startswith("flagged:") and value > 0
+        },
         "kept_at_ingest": catalog.get("kept", 0),
         "stages": stages,
         "final_stage": final.name if final else None,
         "kept": kept,
         "kept_scope": f"stage:{kept_by}" if kept_by else CATALOG,
+        "not_yet_cleaned": waiting,
         "runs": runs,
         "models": models,
         "index": {

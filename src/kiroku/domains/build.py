@@ -45,6 +45,7 @@ __all__ = [
     "domain_dir",
     "run_conditions",
     "run_query",
+    "signal_fields",
     "stage_paths",
     "stage_query",
 ]
@@ -60,7 +61,9 @@ CATALOG_FIELDS: Final = (
     "first_fetch_us",
     "last_fetch_us",
 )
-"""Counts of the catalog scope, followed by ``dropped:<reason>`` for every opt-out reason in the catalog."""
+"""Counts of the catalog scope, followed by ``dropped:<reason>`` (pages dropped at ingest that carried the
+signal) and ``flagged:<reason>`` (pages kept although they carried it, under the ``flag`` policy) for every
+opt-out reason seen in the catalog."""
 STAGE_FIELDS: Final = ("kept", "kept_bytes", "kept_tokens", "dropped")
 RUN_FIELDS: Final = ("documents", "bytes", "tokens")
 
@@ -201,8 +204,8 @@ def _write_segment(directory: Path, files: dict[str, RecordedShard], number: int
                min(epoch_us(fetch_time)) AS first_fetch_us, max(epoch_us(fetch_time)) AS last_fetch_us
         FROM {source} d WHERE {_HAS_URL} GROUP BY domain, host"""
     reasons = f"""
-        SELECT domain, host, reason, count(*) AS dropped
-        FROM (SELECT domain, host, unnest(optout) AS reason FROM {source} d WHERE NOT kept AND {_HAS_URL})
+        SELECT domain, host, reason, kept, count(*) AS pages
+        FROM (SELECT domain, host, kept, unnest(optout) AS reason FROM {source} d WHERE {_HAS_URL})
         GROUP BY ALL"""
     with duckdb.connect() as con:
         for suffix, query in ((".parquet", counts), (".reasons.parquet", reasons)):
@@ -222,15 +225,29 @@ def _write_segment(directory: Path, files: dict[str, RecordedShard], number: int
     )
 
 
-def catalog_query(paths: Sequence[str], column: str, where: str, reasons: Sequence[str]) -> str:
-    """SQL of the catalog's counts (`CATALOG_FIELDS`, then drops by each of ``reasons``) straight from docs rows."""
+def signal_fields(fields: Sequence[str]) -> list[tuple[bool, str]]:
+    """``(kept, reason)`` of each ``dropped:<reason>`` / ``flagged:<reason>`` field, in order."""
+    return [
+        (f.startswith("flagged:"), f.partition(":")[2])
+        for f in fields
+        if f.startswith(("dropped:", "flagged:"))
+    ]
+
+
+def _signal_field(kept: bool, reason: str) -> str:
+    return f"{'flagged' if kept else 'dropped'}:{reason}"
+
+
+def catalog_query(paths: Sequence[str], column: str, where: str, signals: Sequence[tuple[bool, str]]) -> str:
+    """SQL of the catalog's counts (`CATALOG_FIELDS`, then pages per ``(kept, reason)`` signal) from docs rows."""
     base = [
         "count(*)", "sum(d.bytes)", "sum(d.tokens)", "count(*) FILTER (WHERE d.kept)",
         "sum(d.bytes) FILTER (WHERE d.kept)", "sum(d.tokens) FILTER (WHERE d.kept)",
         "count(*) FILTER (WHERE NOT d.kept)", "min(epoch_us(d.fetch_time))", "max(epoch_us(d.fetch_time))",
     ]  # fmt: skip
     drops = [
-        f"count(*) FILTER (WHERE NOT d.kept AND list_contains(d.optout, {_literal(r)}))" for r in reasons
+        f"count(*) FILTER (WHERE d.kept = {kept} AND list_contains(d.optout, {_literal(r)}))"
+        for kept, r in signals
     ]
     if not paths:
         return _NOTHING.format(columns=_columns(["0"] * (len(base) + len(drops))))
@@ -243,11 +260,11 @@ def catalog_query(paths: Sequence[str], column: str, where: str, reasons: Sequen
 def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> ScopeFiles:
     counts = _files_sql([directory / s.file for s in segments])
     reasons_src = _files_sql([directory / s.reasons_file for s in segments])
-    reasons = []
+    signals: list[tuple[bool, str]] = []
     if segments:
         with duckdb.connect() as con:
-            found = con.execute(f"SELECT DISTINCT reason FROM {reasons_src} ORDER BY 1").fetchall()
-        reasons = [str(r[0]) for r in found]
+            found = con.execute(f"SELECT DISTINCT kept, reason FROM {reasons_src} ORDER BY 1, 2").fetchall()
+        signals = [(bool(kept), str(reason)) for kept, reason in found]
     aggregates = [f"{_EXTREMES.get(f, 'sum')}({f})" for f in CATALOG_FIELDS]
     base = len(CATALOG_FIELDS)
 
@@ -255,11 +272,11 @@ def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> Scope
         if not segments:
             return _NOTHING.format(columns=_columns(["0"] * base))
         query = f"SELECT {column} AS name, {_columns(aggregates)} FROM {counts} GROUP BY 1"
-        if not reasons:
+        if not signals:
             return query
         pivot = ", ".join(
-            f"sum(dropped) FILTER (WHERE reason = {_literal(r)}) AS f{base + i}"
-            for i, r in enumerate(reasons)
+            f"sum(pages) FILTER (WHERE kept = {kept} AND reason = {_literal(r)}) AS f{base + i}"
+            for i, (kept, r) in enumerate(signals)
         )
         return (
             f"SELECT * FROM ({query}) LEFT JOIN "
@@ -268,7 +285,7 @@ def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> Scope
 
     scope = ScopeFiles(
         scope=CATALOG, kind="catalog", record=None, name=CATALOG, stem=stem, counts=stem,
-        fields=[*CATALOG_FIELDS, *(f"dropped:{r}" for r in reasons)], domain=_EMPTY, host=_EMPTY,
+        fields=[*CATALOG_FIELDS, *(_signal_field(kept, r) for kept, r in signals)], domain=_EMPTY, host=_EMPTY,
     )  # fmt: skip
     _write_counts(directory, stem, by_table, len(scope.fields))
     return scope

@@ -90,10 +90,22 @@ def summary(answer: Mapping[str, Any], lang: Lang) -> str:
         return f"{head}：{what}ページは学習データのカタログにありません。"
     models = _models(answer)
     if lang == "en":
-        parts = [_fetched_en(answer), _dropped_en(answer), _kept_en(answer), _models_en(models)]
+        parts = [
+            _fetched_en(answer),
+            _dropped_en(answer),
+            *_flagged(answer, lang),
+            _kept_en(answer),
+            _models_en(models),
+        ]
         return f"{head}: " + "; ".join(parts) + "."
     return f"{head}：" + "".join(
-        [_fetched_ja(answer), _dropped_ja(answer), _kept_ja(answer), _models_ja(models)]
+        [
+            _fetched_ja(answer),
+            _dropped_ja(answer),
+            *_flagged(answer, lang),
+            _kept_ja(answer),
+            _models_ja(models),
+        ]
     )
 
 
@@ -125,6 +137,19 @@ def _signals(answer: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Opt-out reasons with their counts, the most frequent first."""
     signals = answer.get("dropped_by_signal") or {}
     return sorted(((str(r), int(n)) for r, n in signals.items() if n), key=lambda item: (-item[1], item[0]))
+
+
+def _flagged(answer: Mapping[str, Any], lang: Lang) -> list[str]:
+    """Pages kept although they carried an opt-out signal (the ``flag`` policy), said plainly; [] if none."""
+    flagged = answer.get("flagged_by_signal") or {}
+    if not flagged:
+        return []
+    items = sorted(((str(r), int(n)) for r, n in flagged.items() if n), key=lambda item: (-item[1], item[0]))
+    if lang == "en":
+        why = ", ".join(f"{n:,} where {reason_phrase(r, 'en')}" for r, n in items)
+        return [f"kept although they carried an opt-out signal: {why}"]
+    why = "、".join(f"{reason_phrase(r, 'ja')}：{n:,} ページ" for r, n in items)
+    return [f"オプトアウトの信号があったが保持（{why}）。"]
 
 
 def _models(answer: Mapping[str, Any]) -> list[tuple[str, int, list[str]]]:
@@ -174,9 +199,11 @@ def _kept_en(answer: Mapping[str, Any]) -> str:
     stage = _stage_of_kept(answer)
     if stage is None:
         return f"{number} kept after opt-outs"
+    waiting = _count(answer, "not_yet_cleaned")
+    later = f" ({waiting:,} fetched after cleaning ran, not cleaned yet)" if waiting else ""
     if stage == answer.get("final_stage"):
-        return f"{number} survived cleaning"
-    return f"{number} kept by the cleaning stage {stage}"
+        return f"{number} survived cleaning{later}"
+    return f"{number} kept by the cleaning stage {stage}{later}"
 
 
 def _models_en(models: list[tuple[str, int, list[str]]]) -> str:
@@ -225,7 +252,9 @@ def _kept_ja(answer: Mapping[str, Any]) -> str:
         when = "クリーニング後に"
     else:
         when = f"クリーニング段階 {stage} の後に"
-    return f"{when}残ったページはなし。" if kept == 0 else f"{when}残ったのは {kept:,} ページ。"
+    waiting = _count(answer, "not_yet_cleaned")
+    later = f"（うち {waiting:,} ページはクリーニング実施後の取得で、未処理）" if waiting and stage else ""
+    return f"{when}残ったページはなし{later}。" if kept == 0 else f"{when}残ったのは {kept:,} ページ{later}。"
 
 
 def _models_ja(models: list[tuple[str, int, list[str]]]) -> str:

@@ -17,7 +17,14 @@ from kiroku.catalog.runs import list_runs
 from kiroku.catalog.stages import checked_lineage, list_stages
 from kiroku.catalog.stats import catalog_shards, docs_files
 from kiroku.domains.answer import DomainAnswer, compose, scopes_asked
-from kiroku.domains.build import catalog_query, run_conditions, run_query, stage_paths, stage_query
+from kiroku.domains.build import (
+    catalog_query,
+    run_conditions,
+    run_query,
+    signal_fields,
+    stage_paths,
+    stage_query,
+)
 from kiroku.domains.errors import DomainError
 from kiroku.domains.index import DomainIndex
 from kiroku.domains.names import Target
@@ -38,7 +45,9 @@ def _where(target: Target) -> str:
     spellings = {prefix, unquote(prefix)}
     path = f"(CASE WHEN {_PATH} = '' THEN '/' ELSE {_PATH} END)"
     matches = " OR ".join(f"starts_with({path}, {_literal(p)})" for p in sorted(spellings))
-    return f"d.host = {_literal(target.name)} AND ({matches})"
+    # a prefix on a registrable domain covers every host under it (www. and the rest), as the domain answer does
+    where = "d.domain" if target.name == target.registrable_domain else "d.host"
+    return f"{where} = {_literal(target.name)} AND ({matches})"
 
 
 def answer_prefix(
@@ -57,20 +66,20 @@ def answer_prefix(
     stages = {s.name: s for _, s in list_stages(ledger)}
     runs = {r.ident: r for _, r in list_runs(ledger)}
     where = _where(target)
+    column = "domain" if target.name == target.registrable_domain else "host"
     counts: dict[str, dict[str, int] | None] = {}
     con = duckdb.connect()
     try:
         for scope in scopes_asked(index, model=model, stage=stage):
             if scope.kind == "catalog":
-                reasons = [f.removeprefix("dropped:") for f in scope.fields if f.startswith("dropped:")]
-                query = catalog_query(sorted(set(files.values())), "host", where, reasons)
+                query = catalog_query(sorted(set(files.values())), column, where, signal_fields(scope.fields))
             elif scope.kind == "stage":
                 stage_record = stages[scope.name]
                 paths = stage_paths(stage_record, stages, files)
-                query = stage_query(paths, checked_lineage(catalog_dir, stage_record), "host", where)
+                query = stage_query(paths, checked_lineage(catalog_dir, stage_record), column, where)
             else:
                 conditions = run_conditions(catalog_dir, runs[scope.name], stages, files)
-                query = run_query(conditions, files, "host", where)
+                query = run_query(conditions, files, column, where)
             row = con.execute(query).fetchone()
             counts[scope.scope] = (
                 None if row is None else dict(zip(scope.fields, (int(v or 0) for v in row[1:]), strict=True))

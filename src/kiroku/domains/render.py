@@ -145,6 +145,16 @@ def _figures(answer: Mapping[str, Any]) -> list[_Row]:
             _num(_count(answer, "kept_at_ingest")),
         )
     )
+    flagged = answer.get("flagged_by_signal") or {}
+    for reason, n in sorted(flagged.items(), key=lambda item: (-int(item[1]), str(item[0]))):
+        rows.append(
+            _Row(
+                f"信号があったが保持：{reason_phrase(str(reason), 'ja')}",
+                f"kept although {reason_phrase(str(reason), 'en')}",
+                _num(n),
+                sub=True,
+            )
+        )
     for stage, figures in (answer.get("stages") or {}).items():
         kept = figures.get("kept", 0) if isinstance(figures, Mapping) else figures
         rows.append(
