@@ -41,7 +41,7 @@ def domains(
     how = "Built" if report.rebuilt else "Updated"
     out.print(
         f"{how} the domain index: {report.documents:,} documents over {report.domains:,} domains and "
-        f"{report.hosts:,} hosts in {report.seconds:.2f} s; committed as record {report.record}"
+        f"{report.hosts:,} hosts under them in {report.seconds:.2f} s; committed as record {report.record}"
     )
     if not report.rebuilt:
         out.print(f"  {report.new_shards} new shard(s) read; reused {len(report.scopes_reused)} scope(s)")

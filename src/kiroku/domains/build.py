@@ -138,18 +138,21 @@ def _aligned(
     A name a scope does not hold gets zero counts there, so that in every scope an absent name has the same two
     neighbours: a bundle reveals at most two other names' hashes however many scopes it covers.
     """
-    catalog = counts_file(directory, scopes[0].counts, table)
+    catalog = _files_sql([counts_file(directory, scopes[0].counts, table)])
+    # A host that is itself a registrable domain is answered from the domain table: the host table holds the
+    # hosts under a domain only (www.example.com, news.example.com), not example.com a second time.
+    own = f"WHERE name NOT IN (SELECT name FROM {_files_sql([counts_file(directory, scopes[0].counts, 'domain')])})"
     out = []
     with duckdb.connect() as con:
         con.execute(
             "CREATE TEMP TABLE names AS SELECT name, unhex(sha256(name)) AS key "
-            f"FROM {_files_sql([catalog])} ORDER BY key"
+            f"FROM {catalog} {own if table == 'host' else ''} ORDER BY key"
         ).fetchall()
         keys_table = con.sql("SELECT key FROM names ORDER BY key").to_arrow_table()
         for scope in scopes:
             source = _files_sql([counts_file(directory, scope.counts, table)])
             (strays,) = con.execute(
-                f"SELECT count(*) FROM {source} s ANTI JOIN names USING (name)"
+                f"SELECT count(*) FROM {source} s ANTI JOIN {catalog} c USING (name)"
             ).fetchall()[0]
             if strays:
                 raise DomainError(

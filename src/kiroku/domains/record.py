@@ -48,7 +48,11 @@ class TableCommitment(_Strict):
 
 
 class ScopeCommitment(_Strict):
-    """The tables of one scope: ``catalog``, ``stage:NAME`` or ``run:MODEL@VERSION/RUN``."""
+    """The tables of one scope: ``catalog``, ``stage:NAME`` or ``run:MODEL@VERSION/RUN``.
+
+    ``domain`` holds registrable domains (each with all its hosts); ``host`` the hosts under a domain that are
+    not themselves a registrable domain (``www.example.com``, ``news.example.com``).
+    """
 
     scope: str
     record: int | None = Field(description="The stage's or run's ledger record; None for the catalog.")
