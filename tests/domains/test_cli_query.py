@@ -321,11 +321,6 @@ def test_the_csv_from_stdin_to_a_file(catalog: Path, tmp_path: Path) -> None:
     assert [(r["query"], r["appeared"]) for r in rows] == [("example.jp", "true"), ("never.example", "false")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiroku/cli/query.py domains_: the summary after --output reads row['appeared'], which rows of invalid "
-    "names lack (KeyError)",
-)
 def test_the_csv_to_a_file_with_an_invalid_name_counts_it(catalog: Path, tmp_path: Path) -> None:
     out = tmp_path / "answers.csv"
     said = kiroku(
@@ -385,12 +380,6 @@ def test_html_writes_a_page_with_the_japanese_and_english_summary(
         assert re.sub(r"\s+", " ", answer["summary"][language]) in text, language
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiroku/domains/prefix.py _where compares the URL's path as stored with the prefix percent-encoded in "
-    "upper case (names.parse_target) and decoded; a URL percent-encoded in lower case (%e3%83...), which RFC 3986 "
-    "6.2.2.1 makes equivalent, matches neither and is left out of the count",
-)
 def test_a_path_prefix_counts_percent_encodings_in_either_case(odd_urls: Path) -> None:
     truth = Truth.read(odd_urls)
     for typed in ("www.example.jp/ニュース/", "www.example.jp/%e3%83%8b%e3%83%a5%e3%83%bc%e3%82%b9/"):

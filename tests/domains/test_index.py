@@ -391,13 +391,6 @@ def test_a_copied_workspace_answers_the_same(catalog: Path, truth: Truth, tmp_pa
     assert Truth.read(copy).rows == truth.rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiroku/catalog/urls.py host_of keeps a Unicode host as it is (urlsplit().hostname), so the catalog "
-    "stores '例え.jp' and the index keys SHA-256('例え.jp'), while every question is normalised to its punycode "
-    "'xn--r8jz45g.jp': a page whose URL carries a Unicode host (an IRI, common in JSON Lines datasets) is "
-    "answered 'never appeared'",
-)
 def test_a_page_whose_url_has_a_unicode_host_counts_for_its_punycode_name(odd_urls: Path) -> None:
     truth = Truth.read(odd_urls)
     assert truth.names("domain") == {"xn--r8jz45g.jp", "example.jp"}

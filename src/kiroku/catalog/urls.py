@@ -5,10 +5,12 @@ No network: the list is the snapshot that ships with the installed package.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import idna
 from publicsuffixlist import PublicSuffixList
 
 __all__ = ["host_of", "registrable_domain"]
@@ -17,14 +19,22 @@ _PSL = PublicSuffixList()
 
 
 def host_of(url: str) -> str | None:
-    """The lower-case host of ``url`` without a trailing dot, or None when it has none."""
+    """The lower-case host of ``url`` without a trailing dot, in punycode, or None when it has none.
+
+    An internationalised host (``https://例え.jp/``, as IRIs in datasets carry it) is stored as its punycode
+    (``xn--r8jz45g.jp``, IDNA 2008 with UTS #46 mapping), the form every question about it is normalised to.
+    """
     try:
         host = urlsplit(url.strip()).hostname
     except ValueError:
         return None
     if not host:
         return None
-    return host.rstrip(".") or None
+    host = host.rstrip(".")
+    if not host.isascii():
+        with contextlib.suppress(idna.IDNAError):  # not a valid name: kept as written, no question reaches it
+            host = idna.encode(host, uts46=True).decode("ascii")
+    return host or None
 
 
 @lru_cache(maxsize=65536)

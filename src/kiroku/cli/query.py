@@ -238,7 +238,7 @@ def domains_(
                 if output:
                     handle.close()
     if output is not None:
-        found = sum(1 for row in rows.rows if row["appeared"] == "true")
+        found = sum(1 for row in rows.rows if row.get("appeared") == "true")
         invalid = sum(1 for row in rows.rows if row["error"])
         out.print(
             f"{len(rows.rows):,} names answered ({found:,} appeared, {invalid:,} not valid names) into {output}"

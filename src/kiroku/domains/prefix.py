@@ -41,13 +41,12 @@ def _literal(value: str) -> str:
 
 
 def _where(target: Target) -> str:
-    prefix = target.path_prefix or "/"
-    spellings = {prefix, unquote(prefix)}
-    path = f"(CASE WHEN {_PATH} = '' THEN '/' ELSE {_PATH} END)"
-    matches = " OR ".join(f"starts_with({path}, {_literal(p)})" for p in sorted(spellings))
+    # Paths compare decoded, so that %E3%83, %e3%83 and the raw characters all match (RFC 3986 6.2.2).
+    prefix = unquote(target.path_prefix or "/")
+    path = f"(CASE WHEN {_PATH} = '' THEN '/' ELSE url_decode({_PATH}) END)"
     # a prefix on a registrable domain covers every host under it (www. and the rest), as the domain answer does
     where = "d.domain" if target.name == target.registrable_domain else "d.host"
-    return f"{where} = {_literal(target.name)} AND ({matches})"
+    return f"{where} = {_literal(target.name)} AND starts_with({path}, {_literal(prefix)})"
 
 
 def answer_prefix(
