@@ -532,8 +532,18 @@ def test_non_membership_in_empty_tables_verifies_and_cannot_be_padded(no_urls: P
     assert (answer["appeared"], answer["fetched"], answer["kept"], answer["runs"]) == (False, 0, 0, {})
 
 
-def test_no_bundle_is_handed_out_from_an_index_file_altered_on_disk(catalog: Path, tmp_path: Path) -> None:
-    """A count changed in a table file (same shape, so the index opens) makes the bundle fail its own check."""
+def test_a_bundle_without_the_catalog_scope_fails(bundles: Path, key: str) -> None:
+    """Leaving the catalog out would let a bundle stay silent on whether the name appeared at all."""
+    for label in ("domain", "absent"):
+        bundle = load(bundles, label)
+        assert verifies(bundle, key)
+        bundle["scopes"] = [proof for proof in bundle["scopes"] if proof["scope"] != "catalog"]
+        assert not verifies(bundle, key)
+
+
+def test_no_answer_and_no_bundle_from_an_index_file_altered_on_disk(catalog: Path, tmp_path: Path) -> None:
+    """A count changed in a table file (same shape, so the index opens) fails the entry's check against the
+    committed root: the plain answer and the bundle both exit 1, and no bundle is written."""
     copy_root = tmp_path / "ws"
     shutil.copytree(catalog, copy_root)
     index = DomainIndex.open(Workspace.open(copy_root).index_dir)
@@ -548,3 +558,9 @@ def test_no_bundle_is_handed_out_from_an_index_file_altered_on_disk(catalog: Pat
     result = kiroku("query", "domain", "example.jp", "--bundle", str(path), cwd=copy_root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert not path.exists()
+    plain = kiroku("query", "domain", "example.jp", "--json", cwd=copy_root)
+    assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert "does not match the root" in plain.stderr
+    assert (
+        kiroku("query", "domain", "example.com", "--json", cwd=copy_root).returncode == 0
+    )  # others still answer

@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from kiroku.catalog import CatalogError
+from kiroku.domains.errors import IndexTampered
 from kiroku.ingest import IngestError
 from kiroku.ledger import InvalidSignature, Ledger, LedgerError, NoteError, Signer, VerificationError
 from kiroku.optout import BlocklistError
@@ -86,7 +87,7 @@ def user_errors() -> Iterator[None]:
         yield
     except VerificationError as exc:
         fail(str(exc), EXIT_NOT_VERIFIED)
-    except InvalidSignature as exc:
+    except (InvalidSignature, IndexTampered) as exc:
         fail(str(exc), EXIT_NOT_VERIFIED)
     except (LedgerError, NoteError, WorkspaceError, CatalogError, IngestError, BlocklistError) as exc:
         fail(str(exc))

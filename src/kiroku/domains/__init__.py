@@ -11,7 +11,14 @@ Errors form one tree under `DomainError` (see `kiroku.domains.errors`).
 """
 
 from kiroku.domains.build import BuildReport, build_domain_index
-from kiroku.domains.errors import DomainError, IndexCorrupt, IndexMissing, InvalidName, StaleIndex
+from kiroku.domains.errors import (
+    DomainError,
+    IndexCorrupt,
+    IndexMissing,
+    IndexTampered,
+    InvalidName,
+    StaleIndex,
+)
 from kiroku.domains.index import DomainIndex
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "DomainIndex",
     "IndexCorrupt",
     "IndexMissing",
+    "IndexTampered",
     "InvalidName",
     "StaleIndex",
     "build_domain_index",

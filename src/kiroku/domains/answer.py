@@ -173,7 +173,7 @@ def answer_domain(
         raise DomainError("a path prefix is answered from the catalog (kiroku.domains.prefix), not the index")
     table = table_of(target)
     counts = {
-        s.scope: index.lookup(s.scope, table, target.name)
+        s.scope: index.lookup_checked(s.scope, table, target.name)
         for s in scopes_asked(index, model=model, stage=stage)
     }
     return compose(target, index, counts, model=model, stage=stage)

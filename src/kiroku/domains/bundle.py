@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kiroku.domains.index import DomainIndex
 from kiroku.domains.keys import name_key
-from kiroku.domains.record import DomainIndexRecord, Table
+from kiroku.domains.record import CATALOG, DomainIndexRecord, Table
 from kiroku.domains.tables import counts_digest
 from kiroku.ledger import (
     BundleError,
@@ -277,6 +277,10 @@ def verify_domain_bundle(data: str | bytes | DomainBundle, verifier: Verifier) -
     except ValidationError as exc:
         raise VerificationError(f"the domains.index record's body is not well formed: {exc}") from exc
     key = name_key(bundle.name)
+    if not any(proof.scope == CATALOG for proof in bundle.scopes):
+        raise VerificationError(
+            "the bundle does not cover the catalog: it cannot say whether the name appeared at all"
+        )
     sizes = {scope.table(bundle.table).size for scope in committed.scopes}
     if len(sizes) != 1:
         raise VerificationError(

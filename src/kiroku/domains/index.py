@@ -11,12 +11,12 @@ from kiroku.catalog.runs import list_runs
 from kiroku.catalog.stages import list_stages
 from kiroku.catalog.stats import catalog_shards
 from kiroku.domains.build import domain_dir
-from kiroku.domains.errors import DomainError, IndexCorrupt, StaleIndex
+from kiroku.domains.errors import DomainError, IndexCorrupt, IndexTampered, StaleIndex
 from kiroku.domains.keys import KEY_SIZE, name_key
 from kiroku.domains.manifest import IndexManifest, ScopeFiles, read_manifest
 from kiroku.domains.record import DomainIndexRecord, Table
 from kiroku.domains.tables import Lookup, SortedTable
-from kiroku.ledger import Ledger
+from kiroku.ledger import Ledger, merkle
 
 __all__ = ["DomainIndex"]
 
@@ -123,6 +123,31 @@ class DomainIndex:
         """The counts of ``name`` (a normalised host or domain) in ``scope``, or None when it has no entry."""
         sorted_table = self.table(scope, table)
         hit = sorted_table.search(name_key(name))
+        if not hit.found:
+            return None
+        return dict(zip(sorted_table.fields, sorted_table.counts(hit.position), strict=True))
+
+    def lookup_checked(self, scope: str, table: Table, name: str) -> dict[str, int] | None:
+        """`lookup`, with the entry (or, for an absent name, its neighbours) checked against the committed root.
+
+        An index file altered on disk raises `IndexTampered` instead of giving a wrong answer: O(log n) hashes.
+        """
+        sorted_table = self.table(scope, table)
+        hit = sorted_table.search(name_key(name))
+        size = sorted_table.size
+        root = bytes.fromhex(self.scope(scope).table(table).root)
+        around = (
+            [hit.position] if hit.found else [p for p in (hit.position - 1, hit.position) if 0 <= p < size]
+        )
+        for position in around:
+            leaf = sorted_table.key(position) + sorted_table.digest(position)
+            if not merkle.verify_inclusion(
+                merkle.leaf_hash(leaf), position, size, sorted_table.proof(position), root
+            ):
+                raise IndexTampered(
+                    f"the domain index's {scope} {table} table does not match the root its ledger record commits "
+                    "to (a file was altered); rebuild with 'kiroku index domains --rebuild'"
+                )
         if not hit.found:
             return None
         return dict(zip(sorted_table.fields, sorted_table.counts(hit.position), strict=True))
