@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog._stage_ids import IdList, Progress, StageError
 from kiroku.catalog.shards import replace_durably, sha256_file
 from kiroku.catalog.stats import catalog_shards
@@ -83,7 +83,7 @@ class StageBuild:
             "preserve_insertion_order": False,
             "memory_limit": os.environ.get("KIROKU_STAGE_MEMORY", MEMORY_LIMIT),
         }
-        self.con = duckdb.connect(config=config)
+        self.con = duck.connect(config)
         self._parts: list[IdList] = []
         self._docs_ready = False
 

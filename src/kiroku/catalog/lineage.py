@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog.proofs import DocumentBundle, Membership
 from kiroku.catalog.runs import list_runs
 from kiroku.catalog.shards import ShardRecord, sha256_file
@@ -132,7 +133,7 @@ def find_documents(ledger: Ledger, catalog_dir: Path, key: str) -> list[bytes]:
     files = docs_files(catalog_shards(ledger), catalog_dir)
     if not files:
         return []
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         rows = con.execute(
             "SELECT DISTINCT doc_id FROM read_parquet(?) WHERE url = ? ORDER BY doc_id", [list(files), key]
@@ -147,7 +148,7 @@ def find_documents(ledger: Ledger, catalog_dir: Path, key: str) -> list[bytes]:
 def _occurrences(files: dict[str, RecordedShard], doc_id: bytes) -> list[Occurrence]:
     if not files:
         return []
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         rows = con.execute(
             "SELECT filename, url, host, domain, external_id, epoch_us(fetch_time), optout, kept, bytes, tokens "

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog.errors import RunError
 from kiroku.catalog.sources import SourceError, find_source
 from kiroku.catalog.stages import StageError, StageRecord, find_stage, read_lineage
@@ -384,7 +385,7 @@ def _kept_tokens(shards: Sequence[RecordedShard], catalog_dir: Path, stage: Stag
     files = list(docs_files(shards, catalog_dir))
     if not files:
         return 0
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.read_parquet(files).create_view("docs")
         if stage is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog.errors import CatalogError
 from kiroku.catalog.shards import ShardRecord
 from kiroku.catalog.sources import list_sources
@@ -86,7 +87,7 @@ def _by_stage(ledger: Ledger, catalog_dir: Path, files: list[str]) -> dict[str, 
     from kiroku.catalog.stages import list_stages  # stages reads shards through this module: import late
 
     stages: dict[str, Any] = {}
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute(
             "CREATE TEMP TABLE docs AS SELECT DISTINCT doc_id, bytes, tokens FROM read_parquet(?)", [files]
@@ -116,7 +117,7 @@ def _by_stage(ledger: Ledger, catalog_dir: Path, files: list[str]) -> dict[str, 
 
 
 def _query(stats: dict[str, Any], files: list[str], types: dict[str, str]) -> None:
-    con = duckdb.connect()
+    con = duck.connect()
     con.read_parquet(files).create_view("docs")
     measures = "count(*), sum(CASE WHEN kept THEN 1 ELSE 0 END), sum(bytes), sum(tokens)"
     row = con.execute(f"SELECT {measures} FROM docs").fetchone()

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog.runs import RunRecord, list_runs
 from kiroku.catalog.stages import StageRecord, checked_lineage, list_stages
 from kiroku.catalog.stats import RecordedShard, catalog_shards, docs_files
@@ -119,7 +120,7 @@ def counts_file(directory: Path, stem: str, table: Table) -> Path:
 def _write_counts(directory: Path, stem: str, by_table: Callable[[str], str], width: int) -> None:
     """Write a scope's counts (``name, f0 .. f{width-1}``) for both tables, each file replaced atomically."""
     columns = ", ".join(f"coalesce(f{i}, 0)::UBIGINT AS f{i}" for i in range(width))
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         for table in TABLES:
             path = counts_file(directory, stem, table)
             tmp = path.with_name(path.name + ".tmp")
@@ -143,7 +144,7 @@ def _aligned(
     # hosts under a domain only (www.example.com, news.example.com), not example.com a second time.
     own = f"WHERE name NOT IN (SELECT name FROM {_files_sql([counts_file(directory, scopes[0].counts, 'domain')])})"
     out = []
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         con.execute(
             "CREATE TEMP TABLE names AS SELECT name, unhex(sha256(name)) AS key "
             f"FROM {catalog} {own if table == 'host' else ''} ORDER BY key"
@@ -210,7 +211,7 @@ def _write_segment(directory: Path, files: dict[str, RecordedShard], number: int
         SELECT domain, host, reason, kept, count(*) AS pages
         FROM (SELECT domain, host, kept, unnest(optout) AS reason FROM {source} d WHERE {_HAS_URL})
         GROUP BY ALL"""
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         for suffix, query in ((".parquet", counts), (".reasons.parquet", reasons)):
             tmp = directory / f"{name}{suffix}.tmp"
             con.execute(f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
@@ -265,7 +266,7 @@ def _catalog_scope(directory: Path, segments: list[Segment], stem: str) -> Scope
     reasons_src = _files_sql([directory / s.reasons_file for s in segments])
     signals: list[tuple[bool, str]] = []
     if segments:
-        with duckdb.connect() as con:
+        with duck.connect() as con:
             found = con.execute(f"SELECT DISTINCT kept, reason FROM {reasons_src} ORDER BY 1, 2").fetchall()
         signals = [(bool(kept), str(reason)) for kept, reason in found]
     aggregates = [f"{_EXTREMES.get(f, 'sum')}({f})" for f in CATALOG_FIELDS]

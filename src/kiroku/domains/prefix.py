@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import duckdb
 
+from kiroku.catalog import _duck as duck
 from kiroku.catalog.runs import list_runs
 from kiroku.catalog.stages import checked_lineage, list_stages
 from kiroku.catalog.stats import catalog_shards, docs_files
@@ -67,7 +68,7 @@ def answer_prefix(
     where = _where(target)
     column = "domain" if target.name == target.registrable_domain else "host"
     counts: dict[str, dict[str, int] | None] = {}
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         for scope in scopes_asked(index, model=model, stage=stage):
             if scope.kind == "catalog":
