@@ -1,0 +1,286 @@
+"""The lexical similarity tier: BM25 over the documents of one shard, built and queried with bm25s.
+
+Documents and queries arrive as kiroku's matching tokens (strings from `kiroku.trace.tokenize`), never through
+bm25s's own tokenizer, which splits on spaces and would make a Japanese sentence one token. This module maps the
+strings to ids itself and hands bm25s the pre-tokenised corpus as ``(token ids per document, vocabulary)``.
+
+Scores use bm25s's ``lucene`` variant, summed over the distinct query tokens ``t`` found in the shard::
+
+    idf(t)      = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+    score(d, q) = sum over t in set(q) of idf(t) * tf(t, d) / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl))
+
+with ``N`` the shard's documents, ``df(t)`` those holding ``t``, ``tf(t, d)`` the count of ``t`` in ``d``, ``|d|``
+the document's tokens and ``avgdl`` the shard's mean. A token repeated in the output counts once, so a word the
+output happens to repeat does not outweigh the rarer words it shares with a document.
+
+IDF and ``avgdl`` are per shard, and the lead merges shards by score. That is close to a global ranking because a
+shard holds millions of tokens (thousands of documents or more): ``df(t) / N`` in a shard estimates the corpus-wide
+share of documents holding ``t`` with a relative error near ``1 / sqrt(df(t))``, and the logarithm damps it further,
+so the words that carry weight (seen in tens of documents or more) get nearly the same IDF in every shard, and
+``avgdl`` is a mean over thousands of documents. Words rare everywhere get a high IDF everywhere. The
+approximation weakens only when shards differ in kind (a shard holding one source's documents only), where a
+word common in that source scores lower there than it would globally.
+
+Files, in the shard directory: ``bm25/`` holds bm25s's saved index (the CSC score matrix as ``.npy`` arrays,
+memory-mapped when opened, the vocabulary and parameters as JSON), and ``bm25.json``, written last and atomically,
+records the format, counts, parameters and each file's size and SHA-256. A directory without ``bm25.json`` holds no
+finished lexical index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiroku.trace.errors import IndexCorrupt, IndexMissing
+
+__all__ = ["LexicalIndex", "LexicalInfo", "write_lexical_files"]
+
+FORMAT = "kiroku.bm25/v1"
+MANIFEST = "bm25.json"
+SUBDIR = "bm25"
+K1 = 1.5
+B = 0.75
+METHOD = "lucene"
+
+_REBUILD = "rebuild the trace index with `kiroku index build`"
+
+
+@dataclass(frozen=True)
+class LexicalInfo:
+    """What `write_lexical_files` wrote: counts, parameters and the bytes on disk (as recorded in ``bm25.json``)."""
+
+    n_docs: int
+    n_tokens: int
+    vocab_size: int
+    n_bytes: int
+    k1: float
+    b: float
+    method: str
+
+
+def _quiet_bm25s() -> Any:
+    """Import bm25s (slow: it pulls in scipy, so only when needed) with its debug logging kept out of kiroku's."""
+    import bm25s  # type: ignore[import-untyped]
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_lexical_files(
+    directory: Path, docs: Iterable[list[str]], *, k1: float = K1, b: float = B
+) -> LexicalInfo:
+    """Build the BM25 index of one shard's documents (in doc-index order) and write it under `directory`.
+
+    Each document is turned into token ids as it streams in, so the build holds the shard's ids (not its strings)
+    plus bm25s's score matrix. Any earlier, unfinished lexical files in `directory` are replaced; ``bm25.json`` is
+    written last, so it exists only for a complete index. Returns what ``bm25.json`` records.
+    """
+    if not (k1 > 0 and math.isfinite(k1)) or not (0 <= b <= 1):
+        raise ValueError(f"BM25 needs k1 > 0 and 0 <= b <= 1, not k1={k1}, b={b}")
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = directory / MANIFEST
+    manifest.unlink(missing_ok=True)
+    target = directory / SUBDIR
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+
+    vocab: dict[str, int] = {}
+    corpus_ids: list[list[int]] = []
+    n_tokens = 0
+    for tokens in docs:
+        ids = [vocab.setdefault(token, len(vocab)) for token in tokens]
+        n_tokens += len(ids)
+        corpus_ids.append(ids)
+    n_docs = len(corpus_ids)
+
+    files: dict[str, dict[str, Any]] = {}
+    if vocab:
+        bm25s = _quiet_bm25s()
+        model = bm25s.BM25(k1=k1, b=b, method=METHOD)
+        model.index((corpus_ids, vocab), create_empty_token=False, show_progress=False)
+        del corpus_ids
+        model.save(str(target), show_progress=False)
+        del model
+        for path in sorted(target.iterdir()):
+            files[f"{SUBDIR}/{path.name}"] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    # else: no document holds a token, nothing can match; bm25s cannot index an empty vocabulary, so no files.
+
+    info = LexicalInfo(
+        n_docs=n_docs,
+        n_tokens=n_tokens,
+        vocab_size=len(vocab),
+        n_bytes=sum(int(entry["bytes"]) for entry in files.values()),
+        k1=k1,
+        b=b,
+        method=METHOD,
+    )
+    _write_json_atomically(
+        manifest,
+        {
+            "format": FORMAT,
+            "n_docs": info.n_docs,
+            "n_tokens": info.n_tokens,
+            "vocab_size": info.vocab_size,
+            "k1": info.k1,
+            "b": info.b,
+            "method": info.method,
+            "files": files,
+        },
+    )
+    return info
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise IndexMissing(f"no lexical index in {directory}: {MANIFEST} is missing; {_REBUILD}")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(f"{path} cannot be read as JSON ({exc}); {_REBUILD}") from exc
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        found = value.get("format") if isinstance(value, dict) else None
+        raise IndexCorrupt(f"{path}: format is {found!r}, expected {FORMAT!r}; {_REBUILD}")
+    for field, kind in (
+        ("n_docs", int),
+        ("n_tokens", int),
+        ("vocab_size", int),
+        ("k1", (int, float)),
+        ("b", (int, float)),
+        ("method", str),
+        ("files", dict),
+    ):
+        if not isinstance(value.get(field), kind) or isinstance(value.get(field), bool):
+            raise IndexCorrupt(f"{path}: field {field!r} is missing or has the wrong type; {_REBUILD}")
+    for name, entry in value["files"].items():
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("bytes"), int)
+            or not isinstance(entry.get("sha256"), str)
+            or "/" not in name
+            or ".." in name.split("/")
+        ):
+            raise IndexCorrupt(f"{path}: the entry for file {name!r} is malformed; {_REBUILD}")
+    return value
+
+
+class LexicalIndex:
+    """One shard's BM25 index, opened read-only with its score arrays memory-mapped."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any], model: Any) -> None:
+        """Use `LexicalIndex.open`; this constructor takes already-checked parts."""
+        self.directory = directory
+        self.n_docs: int = manifest["n_docs"]
+        self.n_tokens: int = manifest["n_tokens"]
+        self.vocab_size: int = manifest["vocab_size"]
+        self.k1: float = float(manifest["k1"])
+        self.b: float = float(manifest["b"])
+        self.method: str = manifest["method"]
+        self._files: dict[str, dict[str, Any]] = manifest["files"]
+        self._model = model
+        self._vocab: dict[str, int] = model.vocab_dict if model is not None else {}
+
+    @classmethod
+    def open(cls, directory: Path) -> LexicalIndex:
+        """Open the lexical index in a shard directory.
+
+        Checks that ``bm25.json`` is well formed and every file it lists exists with its recorded size, and that
+        the arrays agree with the recorded counts; `verify` also re-hashes the files. Raises `IndexMissing` when
+        there is no finished index, `IndexCorrupt` when its files do not match their record.
+        """
+        directory = Path(directory)
+        manifest = _read_manifest(directory)
+        for name, entry in manifest["files"].items():
+            path = directory / name
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                raise IndexCorrupt(f"{path} is missing ({exc.strerror}); {_REBUILD}") from exc
+            if size != entry["bytes"]:
+                raise IndexCorrupt(
+                    f"{path} has {size} bytes, {MANIFEST} records {entry['bytes']}; {_REBUILD}"
+                )
+        if manifest["vocab_size"] == 0:
+            return cls(directory, manifest, None)
+        if manifest["method"] != METHOD:
+            raise IndexCorrupt(
+                f"{directory / MANIFEST}: method {manifest['method']!r} is not {METHOD!r}; {_REBUILD}"
+            )
+        bm25s = _quiet_bm25s()
+        try:
+            model = bm25s.BM25.load(str(directory / SUBDIR), mmap=True, show_progress=False)
+        except Exception as exc:  # bm25s raises whatever numpy or json raise on a damaged file
+            raise IndexCorrupt(f"{directory / SUBDIR} cannot be loaded ({exc}); {_REBUILD}") from exc
+        scores = model.scores
+        vocab_ids = sorted(model.vocab_dict.values())
+        consistent = (
+            scores.get("num_docs") == manifest["n_docs"]
+            and len(model.vocab_dict) == manifest["vocab_size"]
+            and vocab_ids == list(range(manifest["vocab_size"]))
+            and scores["indptr"].shape == (manifest["vocab_size"] + 1,)
+            and scores["data"].shape == scores["indices"].shape
+            and int(scores["indptr"][-1]) == scores["data"].shape[0]
+            and (model.k1, model.b, model.method) == (manifest["k1"], manifest["b"], manifest["method"])
+        )
+        if not consistent:
+            raise IndexCorrupt(f"{directory / SUBDIR} does not match the counts in {MANIFEST}; {_REBUILD}")
+        return cls(directory, manifest, model)
+
+    def verify(self) -> None:
+        """Re-hash every file listed in ``bm25.json``; raise `IndexCorrupt` naming the first that differs."""
+        for name, entry in self._files.items():
+            path = self.directory / name
+            try:
+                digest = _sha256(path)
+            except OSError as exc:
+                raise IndexCorrupt(f"{path} cannot be read ({exc.strerror}); {_REBUILD}") from exc
+            if digest != entry["sha256"]:
+                raise IndexCorrupt(f"{path} does not match the SHA-256 recorded in {MANIFEST}; {_REBUILD}")
+
+    def rank(self, query_tokens: list[str], k: int = 10) -> list[tuple[int, float]]:
+        """The `k` documents of the shard most similar to the query, as ``(doc index, BM25 score)``, best first.
+
+        Only documents sharing at least one token with the query are returned (no zero scores); ties go to the
+        lower doc index. An empty query, or one whose tokens the shard never holds, gives ``[]``.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        ids = sorted({self._vocab[token] for token in query_tokens if token in self._vocab})
+        if not ids or self._model is None:
+            return []
+        scores = np.asarray(self._model.get_scores_from_ids(ids))
+        docs = np.flatnonzero(scores > 0)
+        values = scores[docs]
+        if docs.size > k:
+            kth = np.partition(values, docs.size - k)[docs.size - k]
+            keep = values >= kth
+            docs, values = docs[keep], values[keep]
+        order = np.lexsort((docs, -values))[:k]
+        return [(int(docs[i]), float(values[i])) for i in order]
