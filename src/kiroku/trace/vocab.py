@@ -26,6 +26,7 @@ up as that key's token (chance about size / 2**64 per lookup).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -126,8 +127,7 @@ class VocabularyBuilder:
             return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
         except KeyError:
             pass
-        new = [token for token in dict.fromkeys(tokens) if token not in cache]
-        self._add(new)
+        self._add(list(itertools.filterfalse(cache.__contains__, dict.fromkeys(tokens))))
         return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
 
     def _add(self, strings: list[str]) -> None:
