@@ -56,7 +56,7 @@ def license_paragraphs(limit: int) -> list[str]:
 def shard(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
     if not INSTALLED:
         pytest.skip("the semantic extra is not installed (pip install 'kiroku[semantic]')")
-    passages = PASSAGES + license_paragraphs(30)
+    passages = PASSAGES + license_paragraphs(20)
     directory = tmp_path_factory.mktemp("shard")
     info = write_semantic_files(directory, iter(passages))
     assert (info.n_passages, info.dim) == (len(passages), 384)

@@ -113,6 +113,14 @@ def _query_windows(text: str, window: int) -> list[str]:
     return windows
 
 
+@functools.lru_cache(maxsize=16)
+def _query_vectors(text: str, window: int) -> npt.NDArray[np.float32]:
+    """The query's window embeddings, kept for the next shards: a trace ranks the same text in every shard."""
+    vectors = _embed(_query_windows(text, window))
+    vectors.setflags(write=False)
+    return vectors
+
+
 @dataclass(frozen=True)
 class SemanticInfo:
     """What `write_semantic_files` wrote (as recorded in ``semantic.json``)."""
@@ -277,8 +285,10 @@ class SemanticIndex:
 
         Cosines run from -1 to 1 (unrelated English text scores near 0.0 to 0.2, a paraphrase about 0.4 to 0.9);
         callers apply their own threshold. A text longer than `window` word pieces is ranked window by window
-        (see the module's docstring). Ties go to the lower passage number. An empty or blank text gives ``[]``. Raises `TraceError` without the ``semantic`` extra, `StaleIndex` when the installed model differs
-        from the one the index was built with.
+        (see the module's docstring), embedded once for all shards (the last few texts' embeddings are kept).
+        Ties go to the lower passage number. An empty or blank text gives ``[]``. Raises `TraceError` without
+        the ``semantic`` extra, `StaleIndex` when the installed model differs from the one the index was built
+        with.
         """
         if k < 1 or window < 2:
             raise ValueError(f"k must be at least 1 and window at least 2, not k={k}, window={window}")
@@ -291,7 +301,7 @@ class SemanticIndex:
             )
         if not text.strip() or self.n_passages == 0:
             return []
-        queries = _embed(_query_windows(text, window))
+        queries = _query_vectors(text, window)
         best = np.empty(self.n_passages, dtype=np.float32)
         for start in range(0, self.n_passages, _ROWS_PER_CHUNK):
             chunk = np.asarray(self._vectors[start : start + _ROWS_PER_CHUNK], dtype=np.float32)
