@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from kiroku.trace.errors import IndexCorrupt, IndexMissing
 from kiroku.trace.lexical import LexicalIndex, write_lexical_files
+from kiroku.trace.tokenize import token_strings
 
 LICENSES = Path("/usr/share/common-licenses")
 
@@ -30,13 +30,9 @@ JAPANESE = [
 ]
 
 
-def english_tokens(text: str) -> list[str]:
-    return text.casefold().split()
-
-
-def japanese_tokens(text: str) -> list[str]:
-    """One token per character, leaving out spaces and punctuation (a stand-in for kiroku's tokenizer)."""
-    return [ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P")]
+english_tokens = japanese_tokens = (
+    token_strings  # kiroku's matching tokens: words, and characters for Japanese
+)
 
 
 def brute_force_bm25(docs: list[list[str]], query: list[str], k1: float, b: float) -> dict[int, float]:
@@ -121,8 +117,10 @@ def test_scores_equal_brute_force_on_license_paragraphs(
 def test_a_paragraph_ranks_itself_first(english: tuple[list[list[str]], LexicalIndex]) -> None:
     docs, index = english
     unique = [i for i, doc in enumerate(docs) if doc and sum(other == doc for other in docs) == 1]
-    for i in unique[::25]:
-        assert index.rank(docs[i], k=1)[0][0] == i
+    for i in unique[::5]:
+        first = index.rank(docs[i], k=1)[0][0]
+        # ... or behind a paragraph holding every word of it (licence versions extend each other's paragraphs)
+        assert first == i or set(docs[i]) <= set(docs[first])
 
 
 def test_empty_and_unknown_queries_give_nothing(english: tuple[list[list[str]], LexicalIndex]) -> None:
