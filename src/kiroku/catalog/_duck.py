@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
+import pyarrow as pa
 
 ConfigValue = str | bool | int | float | list[str]
 
@@ -12,3 +15,11 @@ def connect(config: dict[str, ConfigValue] | None = None) -> duckdb.DuckDBPyConn
     con = duckdb.connect(config=config or {})
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def arrow_reader(relation: Any, batch_size: int) -> pa.RecordBatchReader:
+    """Stream a DuckDB relation or result as Arrow batches (``to_arrow_reader`` in DuckDB 2, ``fetch_record_batch``
+    in 1)."""
+    to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    reader: pa.RecordBatchReader = to_reader(batch_size)
+    return reader

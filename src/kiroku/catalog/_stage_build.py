@@ -63,13 +63,6 @@ class LineageSummary:
     sha256: str = ""
 
 
-def _reader(relation: Any, batch_size: int) -> pa.RecordBatchReader:
-    """Stream a DuckDB relation as Arrow batches (``to_arrow_reader`` in DuckDB 2, ``fetch_record_batch`` in 1)."""
-    to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
-    reader: pa.RecordBatchReader = to_reader(batch_size)
-    return reader
-
-
 class StageBuild:
     """One stage's working database; use as a context manager."""
 
@@ -291,7 +284,7 @@ class StageBuild:
         summary, reasons = LineageSummary(), Counter[str]()
         kept_tree, dropped_tree = Frontier(), Frontier()
         with pq.ParquetWriter(tmp, LINEAGE_SCHEMA, compression="zstd") as writer:
-            for raw in _reader(relation, _BATCH):
+            for raw in duck.arrow_reader(relation, _BATCH):
                 batch = pa.RecordBatch.from_arrays(
                     [raw.column(0).cast(pa.binary(32)), raw.column(1), raw.column(2).cast(pa.string())],
                     schema=LINEAGE_SCHEMA,

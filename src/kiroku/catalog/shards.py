@@ -103,9 +103,13 @@ def replace_durably(tmp: Path, path: Path) -> None:
     tmp.replace(path)
 
 
-def _write_atomically(table: pa.Table, path: Path) -> str:
+# Text files keep small row groups so that one document's text (a trace snippet) is read without the whole file.
+TEXT_ROW_GROUP = 256
+
+
+def _write_atomically(table: pa.Table, path: Path, row_group_size: int | None = None) -> str:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
     replace_durably(tmp, path)
     return sha256_file(path)
 
@@ -184,7 +188,7 @@ class ShardWriter:
         docs = pa.Table.from_pydict(self._rows, schema=DOCS_SCHEMA)
         text = pa.Table.from_pydict({"doc_id": self._ids, "text": self._texts}, schema=TEXT_SCHEMA)
         docs_sha = _write_atomically(docs, self.directory / f"{name}.docs.parquet")
-        text_sha = _write_atomically(text, self.directory / f"{name}.text.parquet")
+        text_sha = _write_atomically(text, self.directory / f"{name}.text.parquet", TEXT_ROW_GROUP)
         ids = sorted(set(self._ids))
         record = ShardRecord(
             shard=name,

@@ -26,8 +26,10 @@ from kiroku.cli import run as run_commands
 from kiroku.cli import source as source_commands
 from kiroku.cli import stage as stage_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
+from kiroku.cli.trace import trace as trace_command
 from kiroku.domains.bundle import DOMAIN_FORMAT, VerifiedDomain, verify_domain_bundle
 from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
+from kiroku.trace.bundle import TRACE_FORMAT, VerifiedTrace, verify_trace_bundle
 from kiroku.workspace import Workspace
 
 __all__ = ["app", "main"]
@@ -51,6 +53,7 @@ app.add_typer(doc_commands.app, name="doc")
 app.add_typer(retention_commands.app, name="retention")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(query_commands.app, name="query")
+app.command(name="trace")(trace_command)
 
 
 def _version(value: bool) -> None:
@@ -107,7 +110,7 @@ def verify(
         Path,
         typer.Argument(
             help="A bundle from 'kiroku log prove', 'kiroku log consistency', 'kiroku doc show --proof' or "
-            "'kiroku query domain --bundle'."
+            "'kiroku query domain --bundle' or 'kiroku trace --bundle'."
         ),
     ],
     key: Annotated[
@@ -130,6 +133,9 @@ def verify(
             return
         if _format_of(data) == DOMAIN_FORMAT:
             _report_domain(verify_domain_bundle(data, verifier), verifier)
+            return
+        if _format_of(data) == TRACE_FORMAT:
+            _report_trace(verify_trace_bundle(data, verifier), verifier)
             return
         result = verify_bundle(data, verifier)
     if isinstance(result, VerifiedInclusion):
@@ -161,6 +167,14 @@ def _report_document(result: VerifiedDocument, verifier: Verifier) -> None:
     )
     for claim in result.claims:
         out.print(f"  - {claim.text}")
+
+
+def _report_trace(result: VerifiedTrace, verifier: Verifier) -> None:
+    out.print(
+        f"OK: a trace of {result.scope} ({result.coverage:.0%} coverage, {result.spans} span(s)) by the trace index "
+        f"of record {result.record} in log {result.origin} at tree size {result.tree_size}; all {result.documents} "
+        f"cited document(s) proved in the catalog; checkpoint signed by {verifier.name}"
+    )
 
 
 def _report_domain(result: VerifiedDomain, verifier: Verifier) -> None:

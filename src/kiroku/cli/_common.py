@@ -30,6 +30,7 @@ from kiroku.domains.errors import IndexTampered
 from kiroku.ingest import IngestError
 from kiroku.ledger import InvalidSignature, Ledger, LedgerError, NoteError, Signer, VerificationError
 from kiroku.optout import BlocklistError
+from kiroku.trace.errors import TraceBundleError
 from kiroku.workspace import Workspace, WorkspaceError
 
 __all__ = [
@@ -87,7 +88,7 @@ def user_errors() -> Iterator[None]:
         yield
     except VerificationError as exc:
         fail(str(exc), EXIT_NOT_VERIFIED)
-    except (InvalidSignature, IndexTampered) as exc:
+    except (InvalidSignature, IndexTampered, TraceBundleError) as exc:
         fail(str(exc), EXIT_NOT_VERIFIED)
     except (LedgerError, NoteError, WorkspaceError, CatalogError, IngestError, BlocklistError) as exc:
         fail(str(exc))

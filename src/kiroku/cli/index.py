@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from kiroku.cli._common import WorkspaceOption, out, progress_bar, user_errors, workspace_from
+from kiroku.cli._common import WorkspaceOption, fail, out, progress_bar, user_errors, workspace_from
 from kiroku.domains import build_domain_index
+from kiroku.trace.build import BuildOptions, build_trace_index
+from kiroku.trace.corpus import resolve_scope
 
 __all__ = ["app"]
 
@@ -46,3 +48,71 @@ def domains(
     if not report.rebuilt:
         out.print(f"  {report.new_shards} new shard(s) read; reused {len(report.scopes_reused)} scope(s)")
     out.print(f"  scopes: {', '.join(report.scopes_built + report.scopes_reused)}")
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Index the documents a cleaning stage kept.")
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Index a training run's data mix (MODEL@VERSION/RUN, or the run's name)."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local: this machine; ray: shards built as Ray tasks.")
+    ] = "local",
+    sparse: Annotated[
+        int,
+        typer.Option(
+            "--sparse",
+            min=1,
+            help="Index every K-th suffix only: about half the bytes at 2; spans of at least K tokens still found.",
+        ),
+    ] = 1,
+    shard_tokens: Annotated[
+        int, typer.Option("--shard-tokens", min=1000, help="Tokens per index shard.")
+    ] = BuildOptions.shard_tokens,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Start from nothing instead of resuming or adding what is new.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Build or update the trace index (exact spans, near-duplicate passages, BM25) and commit to it in the ledger.
+
+    Without --stage or --run the index covers everything the catalog kept. An interrupted build resumes after its
+    last finished shard; a later build of the catalog index adds the shards recorded since.
+    """
+    if engine not in ("local", "ray"):
+        fail(f"--engine must be local or ray, not {engine!r}")
+    ws = workspace_from(ctx, workspace)
+    with user_errors(), ws.ledger() as ledger, progress_bar("Indexing") as bar:
+        scope = resolve_scope(ledger, stage=stage, run=run)
+        task = bar.add_task(f"Indexing {scope.label}", total=None)
+
+        def progress(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        options = BuildOptions(shard_tokens=shard_tokens, sparse=sparse)
+        report = build_trace_index(
+            ledger, ws.catalog_dir, ws.index_dir, scope, options=options, rebuild=rebuild,
+            engine="ray" if engine == "ray" else "local", progress=progress,
+        )  # fmt: skip
+    if report.up_to_date:
+        out.print(
+            f"The trace index of {report.scope} is up to date: {report.documents:,} documents, "
+            f"{report.tokens:,} tokens in {report.shards} shard(s) (record {report.record})"
+        )
+        return
+    rate = report.text_bytes / 1e6 / report.seconds if report.seconds else 0.0
+    out.print(
+        f"Indexed {report.scope}: {report.documents:,} documents, {report.tokens:,} tokens in {report.shards} "
+        f"shard(s), {report.new_shards} new, in {report.seconds:.1f} s ({rate:.1f} MB/s of text); "
+        f"committed as record {report.record}"
+    )
+    if report.tokens:
+        out.print(
+            f"  index size {report.index_bytes / 1e6:,.1f} MB ({report.index_bytes / report.tokens:.1f} bytes a token, "
+            "all tiers)"
+        )

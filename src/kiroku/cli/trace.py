@@ -1,0 +1,135 @@
+"""``kiroku trace``: does the training data hold text identical or similar to a generated output?"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kiroku.cli._common import (
+    WorkspaceOption,
+    checkpoint_covering,
+    fail,
+    out,
+    read_input,
+    user_errors,
+    workspace_from,
+)
+from kiroku.trace.bundle import trace_bundle, verify_trace_bundle
+from kiroku.trace.corpus import resolve_scope
+from kiroku.trace.index import TraceIndex
+from kiroku.trace.query import MAX_OUTPUT_CHARS, TraceOptions, check_output, read_output, trace_output
+
+__all__ = ["trace"]
+
+
+def _output_text(text: str | None, file: Path | None, max_chars: int) -> str:
+    if (text is None) == (file is None):
+        fail("give the output to trace with --text TEXT or --file FILE (- for standard input)")
+    if text is not None:
+        check_output(text, "--text", max_chars)
+        return text
+    assert file is not None
+    if str(file) == "-":
+        return read_output(sys.stdin.buffer.read(), "standard input", max_chars)
+    return read_output(read_input(file, "output"), str(file), max_chars)
+
+
+def _print_answer(answer: dict[str, Any]) -> None:
+    summary = answer.get("summary")
+    if isinstance(summary, dict):
+        out.print(summary["en"])
+    else:
+        out.print(
+            f"{answer['coverage']:.0%} of the output ({answer['covered_tokens']:,} of {answer['output']['tokens']:,} "
+            f"tokens) is in verbatim spans of {answer['min_length']}+ tokens found in {answer['scope']}"
+        )
+    for span in answer["spans"]:
+        where = ", ".join(d["url"] or d["id"][:16] for d in span["documents"][:3])
+        common = " (common)" if span["common"] else ""
+        out.print(
+            f'  span {span["start"]}-{span["end"]}: {span["count"]:,}x{common} "{span["text"][:80]}" in {where}'
+        )
+    for passage in answer["passages"]:
+        out.print(
+            f"  passage (Jaccard {passage['jaccard']:.2f}, containment {passage['containment']:.2f}): "
+            f"{passage['url'] or passage['id'][:16]}"
+        )
+    for doc in answer["similar"][:5]:
+        out.print(f"  similar (BM25 {doc['score']:.2f}): {doc['url'] or doc['id'][:16]}")
+
+
+def trace(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Option("--text", help="The generated output to trace.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A UTF-8 file holding the output (- for standard input).")
+    ] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Trace against a stage's kept set.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Trace against a training run's data mix.")] = None,
+    min_length: Annotated[
+        int, typer.Option("--min-length", min=1, help="Shortest verbatim span reported, in tokens.")
+    ] = TraceOptions.min_length,
+    documents: Annotated[
+        int, typer.Option("--documents", min=1, help="Documents listed per span.")
+    ] = TraceOptions.documents_per_span,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold", min=0.0, max=1.0, help="Least Jaccard or containment for a similar passage."
+        ),
+    ] = TraceOptions.threshold,
+    max_chars: Annotated[
+        int, typer.Option("--max-chars", min=1, help="Longest output accepted, in characters.")
+    ] = MAX_OUTPUT_CHARS,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the answer as a bilingual HTML page.")
+    ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Also write the answer with the proofs of its index and of every cited document "
+            "(check it with 'kiroku verify FILE --key KEY').",
+        ),
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Find where a generated output's text occurs verbatim, nearly or loosely in the training data.
+
+    Prints coverage (the share of the output inside verbatim spans), each span with its count and documents, the
+    near-duplicate passages and the most similar documents. Without --stage or --run, against everything the
+    catalog kept; the index must be built (`kiroku index build`) and up to date with the ledger.
+    """
+    ws = workspace_from(ctx, workspace)
+    options = TraceOptions(
+        min_length=min_length, documents_per_span=documents, threshold=threshold, max_chars=max_chars
+    )
+    with user_errors():
+        output = _output_text(text, file, max_chars)
+        with ws.ledger() as ledger:
+            scope = resolve_scope(ledger, stage=stage, run=run)
+            index = TraceIndex.open(ws.index_dir, scope)
+            index.check(ledger)
+            answer = trace_output(index, output, ws.catalog_dir, options)
+            if bundle is not None:
+                note, _ = checkpoint_covering(ledger, ws.signer(), [index.manifest.record])
+                proof = trace_bundle(ledger, ws.catalog_dir, answer, ws.verifier(), note)
+                verify_trace_bundle(proof, ws.verifier())  # never hand out a bundle that fails
+                bundle.write_text(proof.to_json(), encoding="utf-8")
+    if html is not None:
+        from kiroku.trace.render import render_trace_html
+
+        html.write_text(render_trace_html(output, answer), encoding="utf-8")
+    if as_json:
+        out.print_json(json.dumps(answer, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+        if html is not None:
+            out.print(f"Wrote {html}")
+    if bundle is not None:
+        out.print(f"Proof written to {bundle}; check it with 'kiroku verify {bundle} --key KEY'", style=None)
