@@ -43,7 +43,9 @@ def test_a_copied_passage_is_found_with_the_counts_a_naive_scan_gives(traced: Pa
     answer = trace_json(traced, output)
     query = token_strings(output)
     assert spans_of(answer) == corpus.maximal_spans("catalog", query, 8)
-    assert answer["covered_tokens"] >= 40 and answer["coverage"] == round(answer["covered_tokens"] / len(query), 4)
+    assert answer["covered_tokens"] >= 40 and answer["coverage"] == round(
+        answer["covered_tokens"] / len(query), 4
+    )
     longest = max(answer["spans"], key=lambda s: s["length"])
     assert source["url"] in {d["url"] for d in longest["documents"]}
     assert longest["text"].casefold() in output.casefold()
