@@ -61,8 +61,20 @@ def build(
         typer.Option("--run", help="Index a training run's data mix (MODEL@VERSION/RUN, or the run's name)."),
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="local: this machine; ray: shards built as Ray tasks.")
+        str,
+        typer.Option(
+            "--engine",
+            help="local: shards built in this process; ray: shards built as Ray tasks (pip install 'kiroku[ray]').",
+        ),
     ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: the cluster (ray://HOST:10001, HOST:6379 or auto); default $RAY_ADDRESS, "
+            "else a local cluster for this build.",
+        ),
+    ] = None,
     sparse: Annotated[
         int,
         typer.Option(
@@ -97,7 +109,7 @@ def build(
         options = BuildOptions(shard_tokens=shard_tokens, sparse=sparse)
         report = build_trace_index(
             ledger, ws.catalog_dir, ws.index_dir, scope, options=options, rebuild=rebuild,
-            engine="ray" if engine == "ray" else "local", progress=progress,
+            engine="ray" if engine == "ray" else "local", ray_address=ray_address, progress=progress,
         )  # fmt: skip
     if report.up_to_date:
         out.print(

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,9 +27,9 @@ import pyarrow.parquet as pq
 
 from kiroku.ledger import Ledger
 from kiroku.trace.corpus import CorpusFile, Cursor, Scope, scope_batches, scope_files
+from kiroku.trace.engines import ShardEngine, open_engine
 from kiroku.trace.errors import IndexCorrupt, TraceError
-from kiroku.trace.lexical import write_lexical_files
-from kiroku.trace.neardup import PassageConfig, write_passage_files
+from kiroku.trace.neardup import PassageConfig
 from kiroku.trace.record import (
     MANIFEST,
     ShardCommitment,
@@ -37,7 +38,7 @@ from kiroku.trace.record import (
     read_manifest,
     write_manifest,
 )
-from kiroku.trace.suffix import SuffixShard, write_suffix_files
+from kiroku.trace.shard import ShardInput
 from kiroku.trace.tokenize import TOKENIZER, token_strings
 from kiroku.trace.vocab import VocabularyBuilder
 
@@ -91,12 +92,6 @@ class BuildReport:
     index_bytes: int
     seconds: float
     up_to_date: bool = False
-
-
-def lexical_terms(ids: npt.NDArray[np.uint32]) -> list[str]:
-    """The BM25 terms of a token id sequence: the ids as strings (the vocabulary already names each token once),
-    so a shard's BM25 table is built without holding its token strings; 0 (unknown) is no term."""
-    return [str(i) for i in ids.tolist() if i]
 
 
 def trace_dir(index_dir: Path, scope: Scope) -> Path:
@@ -159,14 +154,15 @@ class _PendingShard:
 
 
 class _Builder:
-    """One build of one scope's index."""
+    """One build of one scope's index: tokenizes on this process, hands full shards to the engine, commits them in
+    order."""
 
     def __init__(
-        self, directory: Path, scope: Scope, options: BuildOptions, progress: Progress | None
+        self, directory: Path, options: BuildOptions, engine: ShardEngine, progress: Progress | None
     ) -> None:
         self.directory = directory
-        self.scope = scope
         self.options = options
+        self.engine = engine
         self.progress = progress
         vocab_dir = directory / VOCAB_DIR
         self.vocab = (
@@ -177,27 +173,41 @@ class _Builder:
             np.load(unigrams) if unigrams.is_file() else np.zeros(1, dtype=np.uint64)
         )
         self.next_number = len(shard_names(directory))
+        self.submitted: deque[tuple[Path, _PendingShard, ShardInput, object]] = deque()
         self.new_shards = 0
         self.documents = 0
         self.text_bytes = 0
+        self.done = self.total = 0
 
-    def write(self, pending: _PendingShard) -> None:
-        """Write one shard's files, then the vocabulary and unigram counts, then ``shard.json`` last."""
-        name = f"shard-{self.next_number:05d}"
-        shard = self.directory / name
+    def submit(self, pending: _PendingShard) -> None:
+        """Hand one full shard to the engine; commit the oldest first when the engine has enough in flight."""
+        while len(self.submitted) >= self.engine.in_flight:
+            self.commit(*self.submitted.popleft())
+        shard = self.directory / f"shard-{self.next_number:05d}"
         shutil.rmtree(shard, ignore_errors=True)
         shard.mkdir(parents=True)
-        vocab_size = self.vocab.size
-        write_suffix_files(shard, pending.docs, vocab_size=vocab_size, sparse=self.options.sparse)
-        suffix = SuffixShard.open(shard)
-        stream = suffix.tokens(0, suffix.n_tokens)
-        write_passage_files(shard, stream, np.asarray(suffix.doc_starts), self.options.passages)
-        write_lexical_files(shard, (lexical_terms(ids) for ids in pending.docs))
+        job = ShardInput.of(
+            pending.docs,
+            sparse=self.options.sparse,
+            passages=self.options.passages,
+        )
+        self.next_number += 1
+        self._report(f"building {shard.name}", self.done, self.total)
+        handle = self.engine.submit(shard, job)
+        self.submitted.append((shard, pending, job, handle))
+
+    def finish(self) -> None:
+        """Commit every shard still in flight, in order."""
+        while self.submitted:
+            self.commit(*self.submitted.popleft())
+
+    def commit(self, shard: Path, pending: _PendingShard, job: ShardInput, handle: object) -> None:
+        """Wait for one shard's files, write its documents, the vocabulary and unigram counts, then ``shard.json``."""
+        self.engine.collect(shard, handle)
         pq.write_table(
             pa.Table.from_pydict(pending.rows, schema=DOCS_SCHEMA), shard / DOCS_FILE, compression="zstd"
         )
-        counts = np.bincount(stream, minlength=vocab_size + 1).astype(np.uint64)
-        counts[0] = 0
+        counts = job.unigram_counts()
         if len(self.unigrams) < len(counts):
             self.unigrams = np.pad(self.unigrams, (0, len(counts) - len(self.unigrams)))
         self.unigrams[: len(counts)] += counts
@@ -212,23 +222,22 @@ class _Builder:
             shard / "shard.json",
             {
                 "format": SHARD_FORMAT,
-                "name": name,
+                "name": shard.name,
                 "documents": len(pending.docs),
                 "tokens": pending.tokens,
                 "text_bytes": pending.text_bytes,
-                "vocabulary": vocab_size,
+                "max_token_id": job.vocab_size,
                 "start": [pending.start.record, pending.start.row],
                 "end": [pending.end.record, pending.end.row],
                 "files": files,
             },
         )
-        self.next_number += 1
         self.new_shards += 1
 
     def run(self, batches: Iterable[tuple[CorpusFile, pa.RecordBatch]], total: int) -> None:
-        """Tokenize the batches into shards of about ``shard_tokens`` tokens."""
+        """Tokenize the batches into shards of about ``shard_tokens`` tokens and build them."""
         pending = _PendingShard()
-        done = 0
+        self.total = total
         for file, batch in batches:
             columns = batch.to_pydict()
             for i, text in enumerate(columns["text"]):
@@ -251,14 +260,13 @@ class _Builder:
                 self.text_bytes += size
                 self.documents += 1
                 if pending.tokens >= self.options.shard_tokens:
-                    self._report(f"sorting shard {self.next_number}", done + i, total)
-                    self.write(pending)
+                    self.submit(pending)
                     pending = _PendingShard()
-            done += batch.num_rows
-            self._report(f"tokenizing for shard {self.next_number}", done, total)
+            self.done += batch.num_rows
+            self._report(f"tokenizing for shard {self.next_number}", self.done, total)
         if pending.docs:
-            self._report(f"sorting shard {self.next_number}", done, total)
-            self.write(pending)
+            self.submit(pending)
+        self.finish()
 
     def _report(self, what: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -291,39 +299,43 @@ def build_trace_index(
     options: BuildOptions | None = None,
     rebuild: bool = False,
     engine: Engine = "local",
+    ray_address: str | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build or update the trace index of ``scope`` and append its ``trace.index`` record.
 
     Resumes an interrupted build; adds only new catalog shards' documents to a catalog index; ``rebuild`` starts
-    from nothing.
+    from nothing. ``engine`` says where shards are built (see `kiroku.trace.engines`); both give the same files.
     """
-    if engine != "local":
-        raise TraceError(f"engine {engine!r} is not available in this build; use --engine local")
     options = options or BuildOptions()
     if options.shard_tokens < 1 or options.sparse < 1:
         raise TraceError("--shard-tokens and --sparse must be at least 1")
     started = time.perf_counter()
-    directory = trace_dir(index_dir, scope)
-    if rebuild and directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    previous = read_manifest(directory) if (directory / MANIFEST).is_file() else None
-    if previous is not None and previous.index.sparse != options.sparse:
-        raise TraceError(
-            f"the index of {scope.label} was built with --sparse {previous.index.sparse}; rebuild with --rebuild "
-            "to change it"
-        )
-    ledger_size = ledger.size
-    files = scope_files(ledger, catalog_dir, ledger_size)
-    after = _resume_cursor(directory)
-    if previous is not None and set(shard_names(directory)) == {s.name for s in previous.index.shards}:
-        same_scope = previous.index.scope_record == scope.record
-        no_new_shards = {f.record for f in files} <= set(previous.index.catalog_shards)
-        if same_scope and (scope.kind != "catalog" or no_new_shards):
-            return _report(previous.record, previous.index, 0, started, directory, up_to_date=True)
-    builder = _Builder(directory, scope, options, progress)
-    builder.run(scope_batches(ledger, catalog_dir, scope, files, after=after), _count_hint(files))
+    # an engine that cannot start fails the build before anything on disk changes
+    shard_engine = open_engine(engine, address=ray_address)
+    try:
+        directory = trace_dir(index_dir, scope)
+        if rebuild and directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        previous = read_manifest(directory) if (directory / MANIFEST).is_file() else None
+        if previous is not None and previous.index.sparse != options.sparse:
+            raise TraceError(
+                f"the index of {scope.label} was built with --sparse {previous.index.sparse}; rebuild with "
+                "--rebuild to change it"
+            )
+        ledger_size = ledger.size
+        files = scope_files(ledger, catalog_dir, ledger_size)
+        after = _resume_cursor(directory)
+        if previous is not None and set(shard_names(directory)) == {s.name for s in previous.index.shards}:
+            same_scope = previous.index.scope_record == scope.record
+            no_new_shards = {f.record for f in files} <= set(previous.index.catalog_shards)
+            if same_scope and (scope.kind != "catalog" or no_new_shards):
+                return _report(previous.record, previous.index, 0, started, directory, up_to_date=True)
+        builder = _Builder(directory, options, shard_engine, progress)
+        builder.run(scope_batches(ledger, catalog_dir, scope, files, after=after), _count_hint(files))
+    finally:
+        shard_engine.close()
     shards = []
     documents = tokens = 0
     for name in shard_names(directory):

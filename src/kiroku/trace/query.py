@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.parquet as pq
 
-from kiroku.trace.build import lexical_terms
 from kiroku.trace.errors import InvalidOutput
 from kiroku.trace.index import IndexShard, TraceIndex
 from kiroku.trace.phrases import summary
+from kiroku.trace.shard import lexical_terms
 from kiroku.trace.spans import Span, find_spans, span_hits
 from kiroku.trace.tokenize import Token, tokenize
 
