@@ -171,9 +171,13 @@ def _report_document(result: VerifiedDocument, verifier: Verifier) -> None:
 
 def _report_trace(result: VerifiedTrace, verifier: Verifier) -> None:
     out.print(
-        f"OK: a trace of {result.scope} ({result.coverage:.0%} coverage, {result.spans} span(s)) by the trace index "
-        f"of record {result.record} in log {result.origin} at tree size {result.tree_size}; all {result.documents} "
-        f"cited document(s) proved in the catalog; checkpoint signed by {verifier.name}"
+        f"OK: a trace of {result.scope} by the trace index of record {result.record} in log {result.origin} at "
+        f"tree size {result.tree_size}; all {result.documents} cited document(s) proved in {result.scope}; "
+        f"checkpoint signed by {verifier.name}"
+    )
+    out.print(
+        f"  not proved by the bundle (computed from the output, which it does not carry): coverage "
+        f"{result.coverage:.0%}, {result.spans} span(s), the scores and the snippets"
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from kiroku.cli._common import (
     WorkspaceOption,
@@ -38,28 +39,36 @@ def _output_text(text: str | None, file: Path | None, max_chars: int) -> str:
     return read_output(read_input(file, "output"), str(file), max_chars)
 
 
-def _print_answer(answer: dict[str, Any]) -> None:
-    summary = answer.get("summary")
-    if isinstance(summary, dict):
-        out.print(summary["en"])
-    else:
-        out.print(
-            f"{answer['coverage']:.0%} of the output ({answer['covered_tokens']:,} of {answer['output']['tokens']:,} "
-            f"tokens) is in verbatim spans of {answer['min_length']}+ tokens found in {answer['scope']}"
-        )
+_LABELS = {
+    "en": {"span": "span", "times": "x", "common": " (common)", "in": "in", "passage": "passage",
+           "containment": "containment", "similar": "similar"},
+    "ja": {"span": "一致", "times": "回", "common": "（頻出）", "in": "出典", "passage": "酷似文章",
+           "containment": "包含率", "similar": "類似文書"},
+}  # fmt: skip
+
+
+def _print_answer(answer: dict[str, Any], lang: str) -> None:
+    """The answer in plain words, then one line per span, passage and similar document (text escaped for rich)."""
+    words = _LABELS[lang]
+    out.print(escape(answer["summary"][lang]))
     for span in answer["spans"]:
         where = ", ".join(d["url"] or d["id"][:16] for d in span["documents"][:3])
-        common = " (common)" if span["common"] else ""
+        common = words["common"] if span["common"] else ""
         out.print(
-            f'  span {span["start"]}-{span["end"]}: {span["count"]:,}x{common} "{span["text"][:80]}" in {where}'
+            escape(
+                f"  {words['span']} {span['start']}-{span['end']}: {span['count']:,}{words['times']}{common} "
+                f'"{span["text"][:80]}" {words["in"]} {where}'
+            )
         )
     for passage in answer["passages"]:
         out.print(
-            f"  passage (Jaccard {passage['jaccard']:.2f}, containment {passage['containment']:.2f}): "
-            f"{passage['url'] or passage['id'][:16]}"
+            escape(
+                f"  {words['passage']} (Jaccard {passage['jaccard']:.2f}, {words['containment']} "
+                f"{passage['containment']:.2f}): {passage['url'] or passage['id'][:16]}"
+            )
         )
     for doc in answer["similar"][:5]:
-        out.print(f"  similar (BM25 {doc['score']:.2f}): {doc['url'] or doc['id'][:16]}")
+        out.print(escape(f"  {words['similar']} (BM25 {doc['score']:.2f}): {doc['url'] or doc['id'][:16]}"))
 
 
 def trace(
@@ -86,6 +95,9 @@ def trace(
         int, typer.Option("--max-chars", min=1, help="Longest output accepted, in characters.")
     ] = MAX_OUTPUT_CHARS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the plain answer: en or ja (JSON and HTML carry both).")
+    ] = "en",
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the answer as a bilingual HTML page.")
     ] = None,
@@ -105,6 +117,8 @@ def trace(
     near-duplicate passages and the most similar documents. Without --stage or --run, against everything the
     catalog kept; the index must be built (`kiroku index build`) and up to date with the ledger.
     """
+    if lang not in _LABELS:
+        fail(f"--lang must be en or ja, not {lang!r}")
     ws = workspace_from(ctx, workspace)
     options = TraceOptions(
         min_length=min_length, documents_per_span=documents, threshold=threshold, max_chars=max_chars
@@ -128,7 +142,7 @@ def trace(
     if as_json:
         out.print_json(json.dumps(answer, ensure_ascii=False))
     else:
-        _print_answer(answer)
+        _print_answer(answer, lang)
         if html is not None:
             out.print(f"Wrote {html}")
     if bundle is not None:

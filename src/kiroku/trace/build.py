@@ -357,6 +357,7 @@ def build_trace_index(
         tokenizer=TOKENIZER,
         vocabulary=builder.vocab.size,
         vocabulary_sha256=_sha256(vocab_json) if vocab_json.is_file() else "0" * 64,
+        unigrams_sha256=_sha256(directory / UNIGRAMS) if (directory / UNIGRAMS).is_file() else "0" * 64,
         documents=documents,
         tokens=tokens,
         sparse=options.sparse,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,8 +13,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kiroku.catalog.shards import sha256_file
 from kiroku.catalog.stats import catalog_shards
 from kiroku.ledger import Ledger
+from kiroku.ledger.records import canonical_json
 from kiroku.trace.build import DOCS_FILE, UNIGRAMS, VOCAB_DIR, read_shard_json, trace_dir
 from kiroku.trace.corpus import Scope
 from kiroku.trace.errors import IndexCorrupt, IndexMissing, StaleIndex
@@ -25,6 +28,9 @@ from kiroku.trace.tokenize import TOKENIZER
 from kiroku.trace.vocab import Vocabulary
 
 __all__ = ["IndexShard", "TraceIndex"]
+
+
+_REBUILD = "the index was altered or damaged: rebuild it with `kiroku index build --rebuild`"
 
 
 @dataclass
@@ -106,14 +112,54 @@ class TraceIndex:
 
     @cached_property
     def unigrams(self) -> npt.NDArray[np.float64]:
-        """-log2 of each token id's share of the indexed tokens (rarer tokens weigh more); 0 for unseen ids."""
+        """-log2 of each token id's share of the indexed tokens (rarer tokens weigh more); 0 for unseen ids.
+
+        The counts file is checked against the index record first: it decides which spans an answer lists.
+        """
         path = self.directory / UNIGRAMS
-        counts = np.load(path) if path.is_file() else np.zeros(1, dtype=np.uint64)
+        if path.is_file():
+            if sha256_file(path) != self.manifest.index.unigrams_sha256:
+                raise IndexCorrupt(f"{path} does not match the index record's SHA-256; {_REBUILD}")
+            counts: npt.NDArray[np.uint64] = np.load(path)
+        else:
+            counts = np.zeros(1, dtype=np.uint64)
         total = max(int(counts.sum()), 1)
         with np.errstate(divide="ignore"):
-            weights = -np.log2(counts.astype(np.float64) / total)
+            weights: npt.NDArray[np.float64] = -np.log2(counts.astype(np.float64) / total)
         weights[~np.isfinite(weights)] = 0.0
         return weights
+
+    def verify(self) -> int:
+        """Re-hash every file of the index against the manifest and the marker files; `IndexCorrupt` names the
+        first that differs. Returns how many files were checked. Answers only check sizes and marker files, so
+        this is the way to find a flipped byte (``kiroku index verify``). The count is of files checked against the
+        record and ``shard.json``; each part's own data files are re-hashed against its marker file too."""
+        record = self.manifest.index
+        checked = 0
+
+        def expect(path: Path, digest: str, what: str) -> None:
+            nonlocal checked
+            try:
+                actual = sha256_file(path)
+            except OSError as exc:
+                raise IndexCorrupt(f"{path} cannot be read ({exc.strerror}); {_REBUILD}") from exc
+            if actual != digest:
+                raise IndexCorrupt(f"{path} does not match the SHA-256 recorded in {what}; {_REBUILD}")
+            checked += 1
+
+        expect(self.directory / VOCAB_DIR / "vocab.json", record.vocabulary_sha256, "the index record")
+        self.vocabulary.verify()
+        expect(self.directory / UNIGRAMS, record.unigrams_sha256, "the index record")
+        for shard, commitment in zip(self.shards, record.shards, strict=True):
+            expect(shard.directory / "shard.json", commitment.sha256, "the index record")
+            files = read_shard_json(shard.directory)["files"]
+            assert isinstance(files, dict)
+            for name, digest in files.items():
+                expect(shard.directory / name, str(digest), f"{shard.directory / 'shard.json'}")
+            shard.suffix.verify()
+            shard.passages.verify()
+            shard.lexical.verify()
+        return checked
 
     def check(self, ledger: Ledger) -> None:
         """`StaleIndex` unless the ledger holds this index's record and, for the catalog, no shard recorded since.
@@ -127,9 +173,10 @@ class TraceIndex:
                 "was built on another ledger; rebuild it with `kiroku index build --rebuild`"
             )
         record = ledger.record(record_index)
-        body = record.body_json()
-        if record.entry.kind != "trace.index" or (
-            body is not None and body != self.manifest.index.model_dump(mode="json")
+        committed = canonical_json(self.manifest.index.model_dump(mode="json"))
+        if (
+            record.entry.kind != "trace.index"
+            or hashlib.sha256(committed).digest() != record.entry.body_sha256
         ):
             raise StaleIndex(
                 f"ledger record {record_index} is not the commitment of the trace index at {self.directory}: the "

@@ -53,7 +53,7 @@ K1 = 1.5
 B = 0.75
 METHOD = "lucene"
 
-_REBUILD = "rebuild the trace index with `kiroku index build`"
+_REBUILD = "rebuild the trace index with `kiroku index build --rebuild`"
 
 
 @dataclass(frozen=True)

@@ -384,12 +384,12 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorrupt(
-            f"{path} is not readable JSON ({exc}); rebuild the index with `kiroku index build`"
+            f"{path} is not readable JSON ({exc}); rebuild the index with `kiroku index build --rebuild`"
         ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise IndexCorrupt(
-            f"{path}: format is {found!r}, expected {FORMAT!r}; rebuild the index with `kiroku index build`"
+            f"{path}: format is {found!r}, expected {FORMAT!r}; rebuild the index with `kiroku index build --rebuild`"
         )
     return manifest
 
@@ -414,17 +414,17 @@ def _config_of(path: Path, manifest: dict[str, Any]) -> tuple[PassageConfig, dic
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorrupt(
-            f"{path}: missing or invalid field ({exc}); rebuild the index with `kiroku index build`"
+            f"{path}: missing or invalid field ({exc}); rebuild the index with `kiroku index build --rebuild`"
         ) from exc
     if not all(checks):
         raise IndexCorrupt(
-            f"{path}: parameters or counts do not agree; rebuild the index with `kiroku index build`"
+            f"{path}: parameters or counts do not agree; rebuild the index with `kiroku index build --rebuild`"
         )
     wanted = f"rensa.RMinHash/{rensa.RMinHash.ALGORITHM_VERSION}"
     if params.get("minhash") != wanted:
         raise StaleIndex(
             f"{path}: signatures were made with {params.get('minhash')}, this kiroku signs with {wanted}; "
-            "rebuild the index with `kiroku index build`"
+            "rebuild the index with `kiroku index build --rebuild`"
         )
     return config, sizes
 
@@ -569,21 +569,27 @@ class PassageIndex:
             path = directory / name
             entry = files.get(name) if isinstance(files, dict) else None
             if not isinstance(entry, dict) or "bytes" not in entry or "sha256" not in entry:
-                raise IndexCorrupt(f"{directory / MANIFEST} does not record {name}; rebuild the index")
+                raise IndexCorrupt(
+                    f"{directory / MANIFEST} does not record {name}; rebuild the index with `kiroku index build --rebuild`"
+                )
             if not path.is_file():
-                raise IndexCorrupt(f"{path} is missing; rebuild the index with `kiroku index build`")
+                raise IndexCorrupt(
+                    f"{path} is missing; rebuild the index with `kiroku index build --rebuild`"
+                )
             if path.stat().st_size != entry["bytes"]:
                 raise IndexCorrupt(
                     f"{path} has {path.stat().st_size} bytes, {MANIFEST} records {entry['bytes']}: truncated or "
-                    "replaced; rebuild the index with `kiroku index build`"
+                    "replaced; rebuild the index with `kiroku index build --rebuild`"
                 )
             try:
                 array = np.load(path, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
-                raise IndexCorrupt(f"{path} is not a readable .npy file ({exc}); rebuild the index") from exc
+                raise IndexCorrupt(
+                    f"{path} is not a readable .npy file ({exc}); rebuild the index with `kiroku index build --rebuild`"
+                ) from exc
             if array.dtype != dtype or array.shape != shape:
                 raise IndexCorrupt(
-                    f"{path} holds {array.dtype} {array.shape}, expected {dtype} {shape}; rebuild the index"
+                    f"{path} holds {array.dtype} {array.shape}, expected {dtype} {shape}; rebuild the index with `kiroku index build --rebuild`"
                 )
             arrays[name] = np.asarray(array)  # a plain view of the mapping: no np.memmap overhead per lookup
         index = cls(directory, config, counts, manifest, arrays)
@@ -597,10 +603,12 @@ class PassageIndex:
             path = self.directory / name
             recorded = self._manifest["files"][name]["sha256"]
             if not path.is_file():
-                raise IndexCorrupt(f"{path} is missing; rebuild the index with `kiroku index build`")
+                raise IndexCorrupt(
+                    f"{path} is missing; rebuild the index with `kiroku index build --rebuild`"
+                )
             if _sha256(path) != recorded:
                 raise IndexCorrupt(
-                    f"{path} does not match the SHA-256 recorded in {MANIFEST}: it was altered; rebuild the index"
+                    f"{path} does not match the SHA-256 recorded in {MANIFEST}: it was altered; rebuild the index with `kiroku index build --rebuild`"
                 )
 
     def __len__(self) -> int:
@@ -704,7 +712,7 @@ class PassageIndex:
             if piece.shape != (end - start,):
                 raise IndexCorrupt(
                     f"the shard's tokens [{start}, {end}) came back as {piece.shape[0]} tokens: the token file does "
-                    f"not match {self.directory / MANIFEST}; rebuild the index"
+                    f"not match {self.directory / MANIFEST}; rebuild the index with `kiroku index build --rebuild`"
                 )
         offsets = np.zeros(len(bounds) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])

@@ -48,10 +48,14 @@ def summary(answer: dict[str, Any]) -> dict[str, str]:
     passages = answer["passages"]
     if passages:
         best = passages[0]
+        what = (
+            f"{len(passages)} passages of the training data are near-duplicates or close copies"
+            if len(passages) != 1
+            else "1 passage of the training data is a near-duplicate or close copy"
+        )
         en += (
-            f" {len(passages)} passage{'s' if len(passages) != 1 else ''} of the training data "
-            f"{'are' if len(passages) != 1 else 'is'} near-duplicates or close copies of parts of it (best: Jaccard "
-            f"{best['jaccard']:.2f}, containment {best['containment']:.2f})."
+            f" {what} of parts of it (best: Jaccard {best['jaccard']:.2f}, containment "
+            f"{best['containment']:.2f})."
         )
         ja += (
             f" 学習データ中の {len(passages)} 個の文章が、この出力の一部と酷似しています（最大: Jaccard "

@@ -270,6 +270,12 @@ def trace_output(
     options = options or TraceOptions()
     if options.min_length < 1:
         raise InvalidOutput("--min-length must be at least 1")
+    sparse = index.manifest.index.sparse
+    if options.min_length < sparse:
+        raise InvalidOutput(
+            f"this index was built with --sparse {sparse}, which finds spans of {sparse} tokens or more: use "
+            f"--min-length {sparse} or more, or rebuild the index without --sparse"
+        )
     check_output(text, "the output", options.max_chars)
     started = time.perf_counter()
     tokens = tokenize(text)

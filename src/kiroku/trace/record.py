@@ -57,6 +57,9 @@ class TraceIndexRecord(_Strict):
     tokenizer: str
     vocabulary: int = Field(ge=0, description="Token ids in use (1..vocabulary).")
     vocabulary_sha256: str
+    unigrams_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of unigrams.npy, the token counts that rank spans."
+    )
     documents: int = Field(ge=0)
     tokens: int = Field(ge=0)
     sparse: int = Field(ge=1, description="1: every suffix indexed; k: every k-th position.")

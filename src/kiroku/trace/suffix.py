@@ -77,11 +77,13 @@ class SuffixInfo:
     def from_json(cls, data: Any, where: Path) -> SuffixInfo:
         """Read ``suffix.json``'s object; IndexCorrupt naming the field that is missing or wrong."""
         if not isinstance(data, dict):
-            raise IndexCorrupt(f"{where} is not a JSON object; rebuild the index with `kiroku index build`")
+            raise IndexCorrupt(
+                f"{where} is not a JSON object; rebuild the index with `kiroku index build --rebuild`"
+            )
         if data.get("format") != FORMAT:
             raise IndexCorrupt(
                 f"{where}: format is {data.get('format')!r}, expected {FORMAT!r}; rebuild the index with "
-                "`kiroku index build`"
+                "`kiroku index build --rebuild`"
             )
         values: dict[str, Any] = {}
         for name in (
@@ -240,7 +242,7 @@ class SuffixShard:
             data = json.loads(info_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise IndexCorrupt(
-                f"{info_path} cannot be read ({error}); rebuild the index with `kiroku index build`"
+                f"{info_path} cannot be read ({error}); rebuild the index with `kiroku index build --rebuild`"
             ) from error
         info = SuffixInfo.from_json(data, info_path)
         arrays = {}
@@ -252,24 +254,26 @@ class SuffixShard:
         for name, (dtype, size) in expected.items():
             path = directory / name
             if not path.is_file():
-                raise IndexCorrupt(f"{path} is missing; rebuild the index with `kiroku index build`")
+                raise IndexCorrupt(
+                    f"{path} is missing; rebuild the index with `kiroku index build --rebuild`"
+                )
             try:
                 array = np.load(path, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError, EOFError) as error:
                 raise IndexCorrupt(
-                    f"{path} is truncated or garbled ({error}); rebuild the index with `kiroku index build`"
+                    f"{path} is truncated or garbled ({error}); rebuild the index with `kiroku index build --rebuild`"
                 ) from error
             if array.dtype != dtype or array.ndim != 1 or array.shape[0] != size:
                 raise IndexCorrupt(
                     f"{path} holds {array.shape} {array.dtype}, but {INFO_FILE} says {size} {dtype}; "
-                    "rebuild the index with `kiroku index build`"
+                    "rebuild the index with `kiroku index build --rebuild`"
                 )
             arrays[name] = np.asarray(array)
         starts = arrays[DOC_STARTS_FILE]
         if starts[0] != 0 or starts[-1] != info.n_tokens:
             raise IndexCorrupt(
                 f"{directory / DOC_STARTS_FILE} does not span the {info.n_tokens} tokens of {TOKENS_FILE}; "
-                "rebuild the index with `kiroku index build`"
+                "rebuild the index with `kiroku index build --rebuild`"
             )
         return cls(directory, info, arrays[TOKENS_FILE], arrays[SUFFIXES_FILE], starts)
 
@@ -284,7 +288,7 @@ class SuffixShard:
             if digest != self.info.sha256[name]:
                 raise IndexCorrupt(
                     f"{path} does not match the SHA-256 recorded in {INFO_FILE}; rebuild the index with "
-                    "`kiroku index build`"
+                    "`kiroku index build --rebuild`"
                 )
 
     @property
