@@ -15,7 +15,10 @@ walkthrough, one section each:
 9-10. "did my domain appear in the training data?": the domain index, answers for a domain that was kept, one
    that opted out and one never seen (a host, a path prefix, JSON, a list as CSV, an HTML page), their bundles
    checked offline, and a tampered bundle failing;
-11. a second checkpoint and a consistency proof, then an audit of the whole ledger; 12. the retention plan.
+11-12. "does the training data hold text identical or similar to this output?": the trace index of the training
+   run, and traces of an output that copies a blog post, one that paraphrases it, a new one, and one that copies the
+   news publisher that opted out (in Japanese); an HTML page, a bundle checked offline, and the index re-hashed;
+13. a second checkpoint and a consistency proof, then an audit of the whole ledger; 14. the retention plan.
 
 Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, recreated each run).
 """
@@ -51,6 +54,17 @@ CRAWL = HERE / "data" / "crawl-2026q2.json"
 KEPT = "tsubame-notes.example"  # the blog: kept through cleaning and trained on
 OPTED_OUT = "hinode-shimbun.example"  # the news publisher: its robots.txt disallows GPTBot
 NEVER_SEEN = "nijiiro-books.example"  # no page of it was ever fetched
+RUN = "pretrain-1"  # demo/run.toml
+# An output that says what the blog's Kumano Kodo post says in other words (no run of 8 words in common).
+PARAPHRASE = (
+    "We spent three days walking the Nakahechi trail between Takijiri and Hongu: stone stairs, woods of cedar, "
+    "and at the finish a soak in the Kawayu river. Reserve your guesthouses well ahead, since there are not many "
+    "and they are full by May."
+)
+NEW_TEXT = (
+    "The lighthouse keeper's cat has learned to ring the fog bell at dawn, and the harbour master now sets the "
+    "ferry timetable by it. Visitors are asked not to feed her sardines before the morning crossing."
+)
 
 
 def step(title: str) -> None:
@@ -200,6 +214,29 @@ def near_dedup(workspace: Path) -> None:
     (workspace / "dedup.kept.txt").write_text("".join(f"{i}\n" for i in kept))
 
 
+def crawl_page(path: str) -> str:
+    """The text of one page of demo/data/crawl-2026q2.json, paragraphs joined."""
+    for site in json.loads(CRAWL.read_text(encoding="utf-8"))["sites"]:
+        for page in site["pages"]:
+            if page["path"] == path:
+                return " ".join(page["text"])
+    raise KeyError(path)
+
+
+def write_outputs(workspace: Path) -> None:
+    """Four "model outputs" to trace: a copy of a blog post, a paraphrase of it, new text, a copied news article."""
+    blog = crawl_page("/2026/05/kumano-kodo")
+    news = crawl_page("/news/2026/04/12/sakura-zensen")
+    outputs = {
+        "output-copy.txt": f"Planning a walk in Wakayama? {blog} Pack light and bring cash for the buses.",
+        "output-paraphrase.txt": PARAPHRASE,
+        "output-new.txt": NEW_TEXT,
+        "output-news.txt": f"ニュースの要約です。{news}",
+    }
+    for name, text in outputs.items():
+        (workspace / name).write_text(text + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Run the walkthrough."""
     workspace = Path(sys.argv[1] if len(sys.argv) > 1 else "demo-workspace").resolve()
@@ -323,7 +360,39 @@ def main() -> None:
     print("tampered.bundle.json: the same bundle, claiming one page fewer dropped at ingest")
     run("verify", "tampered.bundle.json", "--key", key, cwd=outsider, fails=True)
 
-    step("11. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
+    step("11. Does the run's training data hold text identical or similar to an output? The trace index")
+    print(
+        "The index of the run's data mix: every kept document tokenized for matching (NFKC, case folded; words,\n"
+        "and single characters for Japanese), a suffix array for verbatim spans, MinHash over passages for near\n"
+        "copies, BM25 for similar documents; committed to in the ledger (docs/trace.md)."
+    )
+    run("index", "build", "--run", RUN, cwd=workspace)
+    write_outputs(workspace)
+    print(
+        f"\nAn output that copies the blog post {KEPT}/2026/05/kumano-kodo between two sentences of its own:"
+    )
+    run("trace", "--file", "output-copy.txt", "--run", RUN, "--html", "trace-copy.html",
+        "--bundle", "trace-copy.bundle.json", cwd=workspace)  # fmt: skip
+    print(
+        "\nAn output that paraphrases the same post: no verbatim span, but it is the most similar document:"
+    )
+    run("trace", "--file", "output-paraphrase.txt", "--run", RUN, cwd=workspace)
+    print(
+        "\nAn output that is new: nothing found, and the JSON answer says so (docs/trace.md lists every field):"
+    )
+    run("trace", "--file", "output-new.txt", "--run", RUN, "--json", cwd=workspace)
+    print(
+        f"\nAn output that copies an article of {OPTED_OUT}, which opted out: its pages were dropped at ingest,\n"
+        "so the run never saw it (the answer in Japanese):"
+    )
+    run("trace", "--file", "output-news.txt", "--run", RUN, "--lang", "ja", cwd=workspace)
+
+    step("12. The trace answer's proof, checked offline; and the index re-hashed against its ledger record")
+    shutil.copy(workspace / "trace-copy.bundle.json", outsider / "trace-copy.bundle.json")
+    run("verify", "trace-copy.bundle.json", "--key", key, cwd=outsider)
+    run("index", "verify", "--run", RUN, cwd=workspace)
+
+    step("13. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
     run("log", "checkpoint", "--out", "checkpoint-1.txt", cwd=workspace)
     run("log", "append", "--kind", "note", "--file", str(HERE / "records" / "01-note.json"), cwd=workspace)
     run("log", "checkpoint", "--out", "checkpoint-2.txt", cwd=workspace)
@@ -340,7 +409,7 @@ def main() -> None:
     run("verify", "consistency.json", "--key", key, cwd=outsider)
     run("log", "verify", cwd=workspace)
 
-    step("12. Retention: when each record's obligation ends")
+    step("14. Retention: when each record's obligation ends")
     run("retention", "plan", cwd=workspace)
 
     print(
@@ -353,6 +422,8 @@ def main() -> None:
 - Change one hex digit of its doc_id and run that again: it fails.
 - {workspace}/opted-out.html: the answer about {OPTED_OUT} as a bilingual (ja/en) page, with its checked proof.
 - {workspace}/index/domains/: the domain index (sorted tables per scope, memory-mapped; see docs/domains.md).
+- {workspace}/trace-copy.html: the trace of the copied blog post as a bilingual page, its spans highlighted.
+- {workspace}/index/trace/: the trace index of the run (suffix arrays, MinHash passages, BM25; docs/trace.md).
 - {outsider}/: what a rightsholder holds: the bundles and the public key, nothing else.
 """
     )

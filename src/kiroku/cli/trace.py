@@ -47,12 +47,17 @@ _LABELS = {
 }  # fmt: skip
 
 
+def _name(doc: dict[str, Any]) -> str:
+    """A cited document as a reader knows it: its URL, else its source and the start of its id."""
+    return str(doc["url"]) if doc.get("url") else f"{doc.get('source') or 'document'} {doc['id'][:16]}"
+
+
 def _print_answer(answer: dict[str, Any], lang: str) -> None:
     """The answer in plain words, then one line per span, passage and similar document (text escaped for rich)."""
     words = _LABELS[lang]
     out.print(escape(answer["summary"][lang]))
     for span in answer["spans"]:
-        where = ", ".join(d["url"] or d["id"][:16] for d in span["documents"][:3])
+        where = ", ".join(_name(d) for d in span["documents"][:3])
         common = words["common"] if span["common"] else ""
         out.print(
             escape(
@@ -64,11 +69,11 @@ def _print_answer(answer: dict[str, Any], lang: str) -> None:
         out.print(
             escape(
                 f"  {words['passage']} (Jaccard {passage['jaccard']:.2f}, {words['containment']} "
-                f"{passage['containment']:.2f}): {passage['url'] or passage['id'][:16]}"
+                f"{passage['containment']:.2f}): {_name(passage)}"
             )
         )
     for doc in answer["similar"][:5]:
-        out.print(escape(f"  {words['similar']} (BM25 {doc['score']:.2f}): {doc['url'] or doc['id'][:16]}"))
+        out.print(escape(f"  {words['similar']} (BM25 {doc['score']:.2f}): {_name(doc)}"))
 
 
 def trace(

@@ -58,10 +58,10 @@ def summary(answer: dict[str, Any]) -> dict[str, str]:
             f"{best['containment']:.2f})."
         )
         ja += (
-            f" 学習データ中の {len(passages)} 個の文章が、この出力の一部と酷似しています（最大: Jaccard "
+            f"学習データ中の {len(passages)} 個の文章が、この出力の一部と酷似しています（最大: Jaccard "
             f"{best['jaccard']:.2f}、包含率 {best['containment']:.2f}）。"
         )
     else:
         en += " No passage of the training data is a near-duplicate of it."
-        ja += " 学習データ中に酷似した文章はありません。"
+        ja += "学習データ中に酷似した文章はありません。"
     return {"en": en, "ja": ja}
