@@ -90,6 +90,14 @@ def build(
     shard_tokens: Annotated[
         int, typer.Option("--shard-tokens", min=1000, help="Tokens per index shard.")
     ] = BuildOptions.shard_tokens,
+    semantic: Annotated[
+        bool | None,
+        typer.Option(
+            "--semantic/--no-semantic",
+            help="Also embed passages for the semantic tier (paraphrase; pip install 'kiroku\\[semantic]'; about "
+            "20 passages a second per CPU core). Default: what the index was built with (none for a new index).",
+        ),
+    ] = None,
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Start from nothing instead of resuming or adding what is new.")
     ] = False,
@@ -98,7 +106,8 @@ def build(
     """Build or update the trace index (exact spans, near-duplicate passages, BM25) and commit to it in the ledger.
 
     Without --stage or --run the index covers everything the catalog kept. An interrupted build resumes after its
-    last finished shard; a later build of the catalog index adds the shards recorded since.
+    last finished shard; a later build of the catalog index adds the shards recorded since, with the same
+    settings (--sparse, --semantic; changing one needs --rebuild).
     """
     if engine not in ("local", "ray"):
         fail(f"--engine must be local or ray, not {engine!r}")
@@ -110,7 +119,7 @@ def build(
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
-        options = BuildOptions(shard_tokens=shard_tokens, sparse=sparse)
+        options = BuildOptions(shard_tokens=shard_tokens, sparse=sparse, semantic=semantic)
         report = build_trace_index(
             ledger, ws.catalog_dir, ws.index_dir, scope, options=options, rebuild=rebuild,
             engine="ray" if engine == "ray" else "local", ray_address=ray_address, progress=progress,
@@ -132,6 +141,8 @@ def build(
             f"  index size {report.index_bytes / 1e6:,.1f} MB ({report.index_bytes / report.tokens:.1f} bytes a token, "
             "all tiers)"
         )
+    if report.semantic_passages is not None:
+        out.print(f"  semantic tier: {report.semantic_passages:,} passages embedded (all-MiniLM-L6-v2)")
 
 
 @app.command()

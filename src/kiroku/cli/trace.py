@@ -23,6 +23,7 @@ from kiroku.trace.bundle import trace_bundle, verify_trace_bundle
 from kiroku.trace.corpus import resolve_scope
 from kiroku.trace.index import TraceIndex
 from kiroku.trace.query import MAX_OUTPUT_CHARS, TraceOptions, check_output, read_output, trace_output
+from kiroku.trace.semantic import INSTALL_ADVICE
 
 __all__ = ["trace"]
 
@@ -41,9 +42,14 @@ def _output_text(text: str | None, file: Path | None, max_chars: int) -> str:
 
 _LABELS = {
     "en": {"span": "span", "times": "x", "common": " (common)", "in": "in", "passage": "passage",
-           "containment": "containment", "similar": "similar"},
+           "containment": "containment", "similar": "similar", "semantic": "close in meaning",
+           "cosine": "cosine",
+           "no_semantic": "(this index has the semantic tier (paraphrase), but it is not installed here: "
+                          f"{INSTALL_ADVICE})"},
     "ja": {"span": "一致", "times": "回", "common": "（頻出）", "in": "出典", "passage": "酷似文章",
-           "containment": "包含率", "similar": "類似文書"},
+           "containment": "包含率", "similar": "類似文書", "semantic": "意味の近い文章", "cosine": "コサイン類似度",
+           "no_semantic": "（この索引には意味検索の層（言い換えの検出）がありますが、ここにはインストールされていません: "
+                          f"{INSTALL_ADVICE}）"},
 }  # fmt: skip
 
 
@@ -74,6 +80,10 @@ def _print_answer(answer: dict[str, Any], lang: str) -> None:
         )
     for doc in answer["similar"][:5]:
         out.print(escape(f"  {words['similar']} (BM25 {doc['score']:.2f}): {_name(doc)}"))
+    for doc in answer.get("semantic") or []:
+        out.print(escape(f"  {words['semantic']} ({words['cosine']} {doc['score']:.2f}): {_name(doc)}"))
+    if answer.get("semantic") is None and answer["index"].get("semantic"):
+        out.print(escape(f"  {words['no_semantic']}"))
 
 
 def trace(
@@ -99,6 +109,12 @@ def trace(
     max_chars: Annotated[
         int, typer.Option("--max-chars", min=1, help="Longest output accepted, in characters.")
     ] = MAX_OUTPUT_CHARS,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Threads the index's shards are searched on (the answer is the same)."
+        ),
+    ] = TraceOptions.workers,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
     lang: Annotated[
         str, typer.Option("--lang", help="Language of the plain answer: en or ja (JSON and HTML carry both).")
@@ -119,14 +135,19 @@ def trace(
     """Find where a generated output's text occurs verbatim, nearly or loosely in the training data.
 
     Prints coverage (the share of the output inside verbatim spans), each span with its count and documents, the
-    near-duplicate passages and the most similar documents. Without --stage or --run, against everything the
-    catalog kept; the index must be built (`kiroku index build`) and up to date with the ledger.
+    near-duplicate passages, the most similar documents and, when the index was built with --semantic, the
+    passages closest in meaning. Without --stage or --run, against everything the catalog kept; the index must be
+    built (`kiroku index build`) and up to date with the ledger.
     """
     if lang not in _LABELS:
         fail(f"--lang must be en or ja, not {lang!r}")
     ws = workspace_from(ctx, workspace)
     options = TraceOptions(
-        min_length=min_length, documents_per_span=documents, threshold=threshold, max_chars=max_chars
+        min_length=min_length,
+        documents_per_span=documents,
+        threshold=threshold,
+        max_chars=max_chars,
+        workers=workers,
     )
     with user_errors():
         output = _output_text(text, file, max_chars)

@@ -1,5 +1,5 @@
 """Building a trace index: the scope's text tokenized into shards, each with its suffix array, MinHash passages
-and BM25 table, then committed to in the ledger.
+and BM25 table (and, with ``semantic``, its passages' embeddings), then committed to in the ledger.
 
 The build is resumable: a shard is finished when its ``shard.json`` exists (written last), and the vocabulary is
 saved before it, so an interrupted build restarts after the last finished shard. For the catalog scope a later
@@ -15,7 +15,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal
@@ -32,23 +32,33 @@ from kiroku.trace.errors import IndexCorrupt, TraceError
 from kiroku.trace.neardup import PassageConfig
 from kiroku.trace.record import (
     MANIFEST,
+    SemanticTier,
     ShardCommitment,
     TraceIndexRecord,
     TraceManifest,
     read_manifest,
     write_manifest,
 )
-from kiroku.trace.shard import ShardInput
+from kiroku.trace.semantic import (
+    INSTALL_ADVICE,
+    MODEL,
+    MODEL_PACKAGE,
+    PASSAGE_STRIDE,
+    PASSAGE_TOKENS,
+    SemanticIndex,
+    model_version,
+    semantic_available,
+)
+from kiroku.trace.shard import MARKERS, SEMANTIC_MARKER, ShardInput
 from kiroku.trace.tokenize import TOKENIZER, token_strings
 from kiroku.trace.vocab import VocabularyBuilder
 
-__all__ = ["BuildOptions", "BuildReport", "build_trace_index", "shard_names", "trace_dir"]
+__all__ = ["MARKERS", "BuildOptions", "BuildReport", "build_trace_index", "shard_names", "trace_dir"]
 
 SHARD_FORMAT: Final = "kiroku.trace-shard/v1"
 DOCS_FILE: Final = "docs.parquet"
 UNIGRAMS: Final = "unigrams.npy"
 VOCAB_DIR: Final = "vocab"
-MARKERS: Final = ("suffix.json", "minhash.json", "bm25.json")
 
 Progress = Callable[[str, int, int], None]
 Engine = Literal["local", "ray"]
@@ -76,6 +86,9 @@ class BuildOptions:
     sparse: int = 1
     """1 indexes every suffix (about 6 bytes a token); k indexes every k-th (smaller; spans >= k still found)."""
     passages: PassageConfig = field(default_factory=PassageConfig)
+    semantic: bool | None = None
+    """Build the semantic tier (True), build without it (False), or keep what the index has (None; a new index
+    has none). Changing an index's setting needs ``rebuild``."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class BuildReport:
     index_bytes: int
     seconds: float
     up_to_date: bool = False
+    semantic_passages: int | None = None
+    """Passages embedded for the semantic tier over all shards; None when the index has no semantic tier."""
 
 
 def trace_dir(index_dir: Path, scope: Scope) -> Path:
@@ -138,14 +153,17 @@ class _PendingShard:
     """Documents tokenized for the shard being filled."""
 
     docs: list[npt.NDArray[np.uint32]] = field(default_factory=list)
+    texts: list[str] | None = None
     rows: dict[str, list[object]] = field(default_factory=lambda: {f.name: [] for f in DOCS_SCHEMA})
     tokens: int = 0
     text_bytes: int = 0
     start: Cursor | None = None
     end: Cursor | None = None
 
-    def add(self, ids: npt.NDArray[np.uint32], row: dict[str, object], cursor: Cursor) -> None:
+    def add(self, ids: npt.NDArray[np.uint32], row: dict[str, object], cursor: Cursor, text: str) -> None:
         self.docs.append(ids)
+        if self.texts is not None:
+            self.texts.append(text)
         for name, value in row.items():
             self.rows[name].append(value)
         self.tokens += len(ids)
@@ -190,6 +208,7 @@ class _Builder:
             pending.docs,
             sparse=self.options.sparse,
             passages=self.options.passages,
+            texts=pending.texts,
         )
         self.next_number += 1
         self._report(f"building {shard.name}", self.done, self.total)
@@ -216,7 +235,7 @@ class _Builder:
         np.save(tmp, self.unigrams)
         tmp.replace(self.directory / UNIGRAMS)
         assert pending.start is not None and pending.end is not None
-        files = {marker: _sha256(shard / marker) for marker in MARKERS}
+        files = {marker: _sha256(shard / marker) for marker in job.markers}
         files[DOCS_FILE] = _sha256(shard / DOCS_FILE)
         _write_json(
             shard / "shard.json",
@@ -234,9 +253,12 @@ class _Builder:
         )
         self.new_shards += 1
 
+    def _pending(self) -> _PendingShard:
+        return _PendingShard(texts=[] if self.options.semantic else None)
+
     def run(self, batches: Iterable[tuple[CorpusFile, pa.RecordBatch]], total: int) -> None:
         """Tokenize the batches into shards of about ``shard_tokens`` tokens and build them."""
-        pending = _PendingShard()
+        pending = self._pending()
         self.total = total
         for file, batch in batches:
             columns = batch.to_pydict()
@@ -255,13 +277,13 @@ class _Builder:
                     "row": cursor.row,
                     "tokens": len(ids),
                 }
-                pending.add(ids, row, cursor)
+                pending.add(ids, row, cursor, text or "")
                 pending.text_bytes += size
                 self.text_bytes += size
                 self.documents += 1
                 if pending.tokens >= self.options.shard_tokens:
                     self.submit(pending)
-                    pending = _PendingShard()
+                    pending = self._pending()
             self.done += batch.num_rows
             self._report(f"tokenizing for shard {self.next_number}", self.done, total)
         if pending.docs:
@@ -306,32 +328,30 @@ def build_trace_index(
 
     Resumes an interrupted build; adds only new catalog shards' documents to a catalog index; ``rebuild`` starts
     from nothing. ``engine`` says where shards are built (see `kiroku.trace.engines`); both give the same files.
+    A setting the index was built with (``sparse``, ``semantic``) changes only with ``rebuild``; every refusal,
+    including a semantic tier asked for without the ``semantic`` extra installed, comes before anything on disk
+    changes.
     """
     options = options or BuildOptions()
     if options.shard_tokens < 1 or options.sparse < 1:
         raise TraceError("--shard-tokens and --sparse must be at least 1")
     started = time.perf_counter()
+    directory = trace_dir(index_dir, scope)
+    previous = None if rebuild or not (directory / MANIFEST).is_file() else read_manifest(directory)
+    built = None if rebuild else _built_semantic(directory, previous)
+    options = replace(options, semantic=bool(built) if options.semantic is None else options.semantic)
+    ledger_size = ledger.size
+    files = scope_files(ledger, catalog_dir, ledger_size)
+    tier = _settings(previous, built, options, scope, directory, files)
     # an engine that cannot start fails the build before anything on disk changes
     shard_engine = open_engine(engine, address=ray_address)
     try:
-        directory = trace_dir(index_dir, scope)
         if rebuild and directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        previous = read_manifest(directory) if (directory / MANIFEST).is_file() else None
-        if previous is not None and previous.index.sparse != options.sparse:
-            raise TraceError(
-                f"the index of {scope.label} was built with --sparse {previous.index.sparse}; rebuild with "
-                "--rebuild to change it"
-            )
-        ledger_size = ledger.size
-        files = scope_files(ledger, catalog_dir, ledger_size)
         after = _resume_cursor(directory)
-        if previous is not None and set(shard_names(directory)) == {s.name for s in previous.index.shards}:
-            same_scope = previous.index.scope_record == scope.record
-            no_new_shards = {f.record for f in files} <= set(previous.index.catalog_shards)
-            if same_scope and (scope.kind != "catalog" or no_new_shards):
-                return _report(previous.record, previous.index, 0, started, directory, up_to_date=True)
+        if previous is not None and _up_to_date(previous, scope, directory, files):
+            return _report(previous.record, previous.index, 0, started, directory, up_to_date=True)
         builder = _Builder(directory, options, shard_engine, progress)
         builder.run(scope_batches(ledger, catalog_dir, scope, files, after=after), _count_hint(files))
     finally:
@@ -362,6 +382,7 @@ def build_trace_index(
         tokens=tokens,
         sparse=options.sparse,
         shards=shards,
+        semantic=tier,
     )
     index = ledger.append("trace.index", record)
     write_manifest(
@@ -371,6 +392,80 @@ def build_trace_index(
     if progress is not None:
         progress("done", 1, 1)
     return _report(index, record, builder.new_shards, started, directory, text_bytes=builder.text_bytes)
+
+
+def _up_to_date(previous: TraceManifest, scope: Scope, directory: Path, files: list[CorpusFile]) -> bool:
+    """Whether the index in force already covers everything the scope holds in the ledger (read-only)."""
+    if set(shard_names(directory)) != {s.name for s in previous.index.shards}:
+        return False
+    same_scope = previous.index.scope_record == scope.record
+    no_new_shards = {f.record for f in files} <= set(previous.index.catalog_shards)
+    return same_scope and (scope.kind != "catalog" or no_new_shards)
+
+
+def _built_semantic(directory: Path, previous: TraceManifest | None) -> bool | None:
+    """Whether the index in ``directory`` has the semantic tier: its record says, or, for a first build cut short,
+    its finished shards do; None when nothing is built yet (read-only)."""
+    if previous is not None:
+        return previous.index.semantic is not None
+    names = shard_names(directory)
+    if not names:
+        return None
+    files = read_shard_json(directory / names[-1]).get("files")
+    return isinstance(files, dict) and SEMANTIC_MARKER in files
+
+
+def _settings(
+    previous: TraceManifest | None,
+    built: bool | None,
+    options: BuildOptions,
+    scope: Scope,
+    directory: Path,
+    files: list[CorpusFile],
+) -> SemanticTier | None:
+    """The semantic tier the new record will name; `TraceError` for a setting that differs from the index's, or a
+    semantic tier to build without the extra installed."""
+    had = previous.index.semantic if previous is not None else None
+    if previous is not None and previous.index.sparse != options.sparse:
+        raise TraceError(
+            f"the index of {scope.label} was built with --sparse {previous.index.sparse}; rebuild with "
+            "--rebuild to change it"
+        )
+    if built is not None and options.semantic != built:
+        raise TraceError(
+            f"the index of {scope.label} was built {'with' if built else 'without'} --semantic; rebuild with "
+            f"--rebuild to {'drop' if built else 'add'} the semantic tier"
+        )
+    if not options.semantic:
+        return None
+    if not semantic_available():
+        if previous is not None and _up_to_date(previous, scope, directory, files):
+            return had  # nothing to embed
+        raise TraceError(
+            f"the semantic tier needs kiroku's semantic extra, which is not installed: {INSTALL_ADVICE}"
+        )
+    tier = SemanticTier(
+        model=MODEL,
+        model_package=MODEL_PACKAGE,
+        model_version=model_version(),
+        passage_tokens=PASSAGE_TOKENS,
+        passage_stride=PASSAGE_STRIDE,
+    )
+    if had is not None and had != tier:
+        raise TraceError(
+            f"the semantic tier of the index of {scope.label} was built with {had.model_package} "
+            f"{had.model_version} ({had.passage_tokens}-token passages every {had.passage_stride}), this kiroku "
+            f"embeds with {tier.model_package} {tier.model_version} ({tier.passage_tokens} every "
+            f"{tier.passage_stride}); rebuild with --rebuild"
+        )
+    return tier
+
+
+def _semantic_passages(directory: Path, index: TraceIndexRecord) -> int | None:
+    """Passages embedded over the index's shards, from their ``semantic.json``; None without the tier."""
+    if index.semantic is None:
+        return None
+    return sum(SemanticIndex.open(directory / shard.name).n_passages for shard in index.shards)
 
 
 def _count_hint(files: list[CorpusFile]) -> int:
@@ -399,4 +494,5 @@ def _report(
         index_bytes=_index_bytes(directory),
         seconds=time.perf_counter() - started,
         up_to_date=up_to_date,
+        semantic_passages=_semantic_passages(directory, index),
     )

@@ -23,6 +23,7 @@ from kiroku.trace.errors import IndexCorrupt, IndexMissing, StaleIndex
 from kiroku.trace.lexical import LexicalIndex
 from kiroku.trace.neardup import PassageIndex
 from kiroku.trace.record import TraceManifest, read_manifest
+from kiroku.trace.semantic import SemanticIndex
 from kiroku.trace.suffix import SuffixShard
 from kiroku.trace.tokenize import TOKENIZER
 from kiroku.trace.vocab import Vocabulary
@@ -35,13 +36,15 @@ _REBUILD = "the index was altered or damaged: rebuild it with `kiroku index buil
 
 @dataclass
 class IndexShard:
-    """One shard of a trace index: suffix array, passages, BM25 table and the documents' catalog rows."""
+    """One shard of a trace index: suffix array, passages, BM25 table, the semantic tier's passage embeddings when
+    the index has them, and the documents' catalog rows."""
 
     number: int
     directory: Path
     suffix: SuffixShard
     passages: PassageIndex
     lexical: LexicalIndex
+    semantic: SemanticIndex | None = None
     _docs: pa.Table | None = field(default=None, repr=False)
 
     @property
@@ -105,7 +108,12 @@ class TraceIndex:
             read_shard_json(path)
             shards.append(
                 IndexShard(
-                    number, path, SuffixShard.open(path), PassageIndex.open(path), LexicalIndex.open(path)
+                    number,
+                    path,
+                    SuffixShard.open(path),
+                    PassageIndex.open(path),
+                    LexicalIndex.open(path),
+                    _open_semantic(path) if manifest.index.semantic is not None else None,
                 )
             )
         return cls(directory, scope, manifest, shards, vocabulary)
@@ -159,6 +167,8 @@ class TraceIndex:
             shard.suffix.verify()
             shard.passages.verify()
             shard.lexical.verify()
+            if shard.semantic is not None:
+                shard.semantic.verify()
         return checked
 
     def check(self, ledger: Ledger) -> None:
@@ -190,3 +200,14 @@ class TraceIndex:
                     f"{len(newer)} catalog shard(s) were recorded after the trace index was built (ledger size "
                     f"{self.manifest.index.ledger_size}); update it with `kiroku index build`"
                 )
+
+
+def _open_semantic(path: Path) -> SemanticIndex:
+    """A shard's semantic files, which its index's record says were built: missing ones are damage."""
+    try:
+        semantic = SemanticIndex.open(path)
+    except IndexMissing as exc:
+        raise IndexCorrupt(f"{exc} (the index record says its semantic tier was built)") from exc
+    if semantic.locations is None:
+        raise IndexCorrupt(f"{path / 'semantic.json'} names no passage map; {_REBUILD}")
+    return semantic

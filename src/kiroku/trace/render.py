@@ -68,6 +68,7 @@ def render_trace_html(output: str, answer: dict[str, Any]) -> str:
         "spans": spans,
         "passages": [_passage(passage) for passage in answer.get("passages") or []],
         "similar": [_similar(doc) for doc in answer.get("similar") or []],
+        "semantic": _semantic(answer),
         "index": _index(answer.get("index") or {}),
         "seconds": _seconds(answer.get("seconds")),
         "levels": range(1, _LEVELS + 1),
@@ -217,6 +218,30 @@ def _similar(doc: Mapping[str, Any]) -> dict[str, Any]:
         }
     )
     return entry
+
+
+def _semantic(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The semantic tier as the page shows it: whether the index has it, whether it answered, its passages."""
+    listed = answer.get("semantic")
+    index = answer.get("index") or {}
+    passages = []
+    for doc in listed if isinstance(listed, list) else []:
+        entry = _document(doc)
+        first, end = doc.get("char_start"), doc.get("char_end")
+        entry.update(
+            {
+                "score": f"{float(doc.get('score') or 0.0):.2f}",
+                "spans": _num(doc.get("spans", 0)),
+                "passages": _num(doc.get("passages", 0)),
+                "chars": None if first is None or end is None else f"{_num(first)}–{_num(end)}",
+            }
+        )
+        passages.append(entry)
+    return {
+        "built": isinstance(listed, list) or bool(index.get("semantic")),
+        "installed": isinstance(listed, list),
+        "passages": passages,
+    }
 
 
 def _strength(spans: Sequence[Mapping[str, Any]]) -> list[float]:
