@@ -100,19 +100,28 @@ def check_output(text: str, origin: str, max_chars: int = MAX_OUTPUT_CHARS) -> N
         raise InvalidOutput(f"{origin} is mostly control characters: it looks binary, not generated text")
 
 
+_OFFSETS_KEPT: Final = 64
+
+
 @dataclass
 class _Snippets:
-    """Documents' texts read once per catalog row group, checked against their content hash."""
+    """Documents' texts read once per catalog row group, checked against their content hash; the token offsets of
+    the last `_OFFSETS_KEPT` documents snipped are kept, since the spans of a copied output cite the same few
+    documents over and over and tokenizing a whole document is the costliest step of a snippet."""
 
     catalog_dir: Path
     cache: dict[tuple[str, int], list[str | None]] = field(default_factory=dict)
+    files: dict[Path, pq.ParquetFile] = field(default_factory=dict)
+    offsets: dict[bytes, tuple[list[int], list[int]]] = field(default_factory=dict)
 
     def text(self, doc: dict[str, Any]) -> str | None:
         """The document's text, or None when its catalog text file is gone (retention) or does not match."""
         path = self.catalog_dir / str(doc["text_file"])
-        if not path.is_file():
-            return None
-        parquet = pq.ParquetFile(path)
+        parquet = self.files.get(path)
+        if parquet is None:
+            if not path.is_file():
+                return None
+            parquet = self.files[path] = pq.ParquetFile(path)
         row = int(doc["row"])
         start = 0
         for group in range(parquet.metadata.num_row_groups):
@@ -131,22 +140,27 @@ class _Snippets:
             start += rows
         return None
 
-
-def _snippet(text: str | None, offset: int, length: int, context: int) -> dict[str, Any] | None:
-    """The matched tokens of a document with ``context`` tokens either side, as before/match/after strings."""
-    if text is None:
-        return None
-    tokens = tokenize(text)
-    if offset + length > len(tokens) or length == 0:
-        return None
-    first, last = tokens[offset], tokens[offset + length - 1]
-    lo = tokens[max(0, offset - context)].start
-    hi = tokens[min(len(tokens), offset + length + context) - 1].end
-    return {
-        "before": text[lo : first.start],
-        "match": text[first.start : last.end],
-        "after": text[last.end : hi],
-    }
+    def snippet(self, doc: dict[str, Any], offset: int, length: int, context: int) -> dict[str, Any] | None:
+        """Tokens ``offset .. offset+length`` of the document with ``context`` tokens either side, as
+        before/match/after strings; None when its text cannot be read."""
+        text = self.text(doc)
+        if text is None:
+            return None
+        key = bytes(doc["doc_id"])
+        found = self.offsets.pop(key, None)
+        if found is None:
+            tokens = tokenize(text)
+            found = ([t.start for t in tokens], [t.end for t in tokens])
+            if len(self.offsets) >= _OFFSETS_KEPT:
+                del self.offsets[next(iter(self.offsets))]
+        self.offsets[key] = found  # most recently used last
+        starts, ends = found
+        if offset + length > len(starts) or length == 0:
+            return None
+        lo = starts[max(0, offset - context)]
+        hi = ends[min(len(ends), offset + length + context) - 1]
+        first, last = starts[offset], ends[offset + length - 1]
+        return {"before": text[lo:first], "match": text[first:last], "after": text[last:hi]}
 
 
 def _document(shard: IndexShard, doc_index: int) -> dict[str, Any]:
@@ -190,8 +204,8 @@ def _spans(
             shard = index.shards[hit.shard]
             entry = _document(shard, hit.doc_index)
             entry["offset"] = int(hit.offset)
-            entry["snippet"] = _snippet(
-                snippets.text(shard.doc(hit.doc_index)),
+            entry["snippet"] = snippets.snippet(
+                shard.doc(hit.doc_index),
                 int(hit.offset),
                 span.end - span.start,
                 options.snippet_tokens,
@@ -244,9 +258,7 @@ def _passages(
                 "output_start": int(match.query_start),
                 "output_end": int(match.query_end),
                 "output_text": text[q_first.start : q_last.end],
-                "snippet": _snippet(
-                    snippets.text(shard.doc(doc_index)), offset, int(match.end - match.start), 0
-                ),
+                "snippet": snippets.snippet(shard.doc(doc_index), offset, int(match.end - match.start), 0),
             }
         )
         listed.append(entry)
