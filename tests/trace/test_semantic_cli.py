@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from kiroku.trace.render import render_trace_html
 from kiroku.trace.semantic import PASSAGE_STRIDE, PASSAGE_TOKENS, model_version, semantic_available
 from kiroku.trace.tokenize import tokenize
 from kiroku.workspace import Workspace
@@ -268,6 +269,9 @@ def test_without_the_extra_the_answer_says_how_to_install_and_builds_refuse_firs
     answer = json.loads(result.stdout)
     assert answer["semantic"] is None and answer["index"]["semantic"] is True
     assert answer["similar"]  # the other tiers answer as before
+    page = render_trace_html(PARAPHRASES[URLS[5]], answer)
+    assert "Passages close in meaning" in page and "it was not installed where this answer was made" in page
+    assert 'id="semantic-1"' not in page
     plain = kiroku_without_extra("trace", "--text", PARAPHRASES[URLS[5]], cwd=root)
     assert "has the semantic tier" in plain.stdout and "pip install 'kiroku[semantic]'" in plain.stdout
 

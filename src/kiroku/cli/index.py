@@ -94,8 +94,9 @@ def build(
         bool | None,
         typer.Option(
             "--semantic/--no-semantic",
-            help="Also embed passages for the semantic tier (paraphrase; pip install 'kiroku\\[semantic]'; about "
-            "20 passages a second per CPU core). Default: what the index was built with (none for a new index).",
+            help="Also embed passages for the semantic tier (paraphrase; pip install 'kiroku\\[semantic]'). Slow: "
+            "a few 100-token passages a second per CPU core. Default: what the index was built with (none for a new "
+            "index).",
         ),
     ] = None,
     rebuild: Annotated[
