@@ -1,7 +1,7 @@
 """A trace answer with its proofs (``kiroku.trace/v1``), checked offline with the log's verifier key alone.
 
 The bundle carries the answer, the inclusion proof of the ``trace.index`` record the answer was computed from,
-and, for every document the answer cites (in a span, a near-duplicate passage or the similar list), that
+and, for every document the answer cites (in a span, a near-duplicate passage, the similar or the semantic list), that
 document's chained proof (document in catalog shard, shard in the log; stage memberships and runs where it has
 them), all against one signed checkpoint.
 
@@ -118,24 +118,25 @@ class _Answer(_Claims):
     spans: list[_Span]
     passages: list[_Citation]
     similar: list[_Citation]
+    semantic: list[_Citation] | None = None
 
     def citations(self) -> Iterator[tuple[str, _Citation]]:
         """Every citation with where it sits in the answer (``spans[0].documents[1]``, ``passages[2]``)."""
         for s, span in enumerate(self.spans):
             for d, doc in enumerate(span.documents):
                 yield f"spans[{s}].documents[{d}]", doc
-        for part in ("passages", "similar"):
-            for i, doc in enumerate(getattr(self, part)):
+        for part in ("passages", "similar", "semantic"):
+            for i, doc in enumerate(getattr(self, part) or []):
                 yield f"{part}[{i}]", doc
 
 
 def cited_documents(answer: dict[str, Any]) -> list[str]:
-    """Hex ids of every document the answer cites (spans, passages, similar), in first-cited order."""
+    """Hex ids of every document the answer cites (spans, passages, similar, semantic), in first-cited order."""
     ids: dict[str, None] = {}
     for span in answer.get("spans", []):
         for doc in span.get("documents", []):
             ids[doc["id"]] = None
-    for entry in [*answer.get("passages", []), *answer.get("similar", [])]:
+    for entry in [*answer.get("passages", []), *answer.get("similar", []), *(answer.get("semantic") or [])]:
         ids[entry["id"]] = None
     return list(ids)
 
