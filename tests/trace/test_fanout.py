@@ -72,7 +72,7 @@ def test_spans_merged_from_many_shards_equal_brute_force(many_shards: Path) -> N
 
 
 def test_workers_in_python_and_their_bounds(many_shards: Path) -> None:
-    assert 1 <= DEFAULT_WORKERS <= 8 and TraceOptions().workers == DEFAULT_WORKERS
+    assert TraceOptions().workers == DEFAULT_WORKERS == 1  # threads measured slower (kiroku.trace.query)
     ws = Workspace.open(many_shards)
     with ws.ledger() as ledger:
         index = TraceIndex.open(ws.index_dir, resolve_scope(ledger, stage=None, run=None))

@@ -112,7 +112,10 @@ def trace(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", min=1, help="Threads the index's shards are searched on (the answer is the same)."
+            "--workers",
+            min=1,
+            help="Threads the index's shards are searched on; the answer is the same (threads rarely help: the "
+            "search holds Python's GIL most of the time).",
         ),
     ] = TraceOptions.workers,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
