@@ -283,3 +283,21 @@ def test_without_the_extra_the_answer_says_how_to_install_and_builds_refuse_firs
     assert file_hashes(root / "index") == before
     with Workspace.open(root).ledger() as ledger:
         assert ledger.size == size
+
+
+def test_a_first_build_cut_short_resumes_with_its_setting(semantic_ws: Path, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(semantic_ws, root)
+    directory = catalog_dir(root)
+    finished = {p.name: file_hashes(p) for p in sorted(directory.glob("shard-*"))}
+    # killed while writing the last shard of its first build: no shard.json there, and no manifest yet
+    last = sorted(finished)[-1]
+    (directory / last / "shard.json").unlink()
+    (directory / last / "semantic.npy").write_bytes(b"cut short")
+    (directory / "manifest.json").unlink()
+    refused = kiroku("index", "build", "--no-semantic", "--shard-tokens", "1000", cwd=root)
+    assert refused.returncode == 2 and "built with --semantic" in refused.stderr
+    printed = ok("index", "build", "--shard-tokens", "1000", cwd=root)
+    assert "1 new" in printed and "semantic tier:" in printed
+    assert {p.name: file_hashes(p) for p in sorted(directory.glob("shard-*"))} == finished
+    assert "verifies" in ok("index", "verify", cwd=root)
