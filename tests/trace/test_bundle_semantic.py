@@ -52,3 +52,15 @@ def test_semantic_citations_are_proved_and_bound_to_their_proofs(
     )
     alone["documents"] = [d for d in alone["documents"] if cited not in json.dumps(d)]
     fails(alone, key, cited[:16])
+
+
+def test_a_claim_about_the_semantic_tier_must_match_the_record(
+    semantic_ws: Path,  # noqa: F811 (the fixture imported above)
+) -> None:
+    ok("trace", "--text", PARAPHRASES[next(iter(PARAPHRASES))], "--stage", "clean", "--bundle", "plain.json",
+       cwd=semantic_ws)  # fmt: skip
+    bundle = json.loads((semantic_ws / "plain.json").read_text(encoding="utf-8"))
+    key = ok("log", "key", cwd=semantic_ws).strip()
+    assert bundle["answer"]["index"]["semantic"] is False and bundle["answer"]["semantic"] is None
+    bundle["answer"]["index"]["semantic"] = True
+    fails(bundle, key, "index.semantic")

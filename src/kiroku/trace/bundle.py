@@ -109,6 +109,7 @@ class _IndexClaim(_Claims):
     tokens: int = Field(ge=0)
     shards: int = Field(ge=0)
     tokenizer: str
+    semantic: bool = False
 
 
 class _Answer(_Claims):
@@ -241,7 +242,13 @@ def _check_answer_index(answer: _Answer, record: int, committed: TraceIndexRecor
         ("index.tokens", claimed.tokens, committed.tokens),
         ("index.shards", claimed.shards, len(committed.shards)),
         ("index.tokenizer", claimed.tokenizer, committed.tokenizer),
+        ("index.semantic", claimed.semantic, committed.semantic is not None),
     ]
+    if answer.semantic and committed.semantic is None:
+        raise TraceBundleError(
+            f"the answer cites documents by meaning (semantic), but trace index record {record} has no semantic "
+            f"tier. {_ALTERED}"
+        )
     for field, said, proved in pairs:
         if said != proved:
             raise TraceBundleError(
