@@ -84,7 +84,7 @@ def build(
             "--sparse",
             min=1,
             help="Index every K-th suffix only: the suffix array's pointers shrink K-fold (6 bytes a token dense, "
-            "4.5 at 2, 3.75 at 4); spans of at least 2K-1 tokens are still found exactly.",
+            "4.5 at 2, 3.75 at 4); spans of at least K tokens are still found, with the same counts.",
         ),
     ] = 1,
     shard_tokens: Annotated[
