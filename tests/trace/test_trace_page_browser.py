@@ -25,7 +25,9 @@ def _japanese_font() -> bool:
 
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason="Debian's chromium is not installed (apt-get install chromium)"
+    ),
     pytest.mark.skipif(
         not _japanese_font(), reason="no Japanese font is installed (apt-get install fonts-noto-cjk)"
     ),
@@ -34,11 +36,18 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed"
+    )
     with playwright_api.sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         yield launched
         launched.close()
@@ -66,7 +75,9 @@ def test_spans_are_shaded_and_a_click_reaches_the_documents(
     assert page.evaluate("location.hash") == target
     card = page.locator(str(target))
     assert card.is_visible()
-    assert card.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    assert card.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }"
+    )
     assert "docs.python.org" in card.inner_text() or "example" in card.inner_text()
 
     # Japanese glyphs come from a CJK font, not as boxes: ask the renderer which fonts drew the heading
