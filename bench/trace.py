@@ -40,7 +40,7 @@ beside them; on a busy machine they are longer):
   JSON lines (written beforehand, untimed): wall and CPU time including its children, MB/s, index bytes, peak RSS;
   then in a fresh process its engine's ``attribute`` (OLMoTrace's span finder: maximal spans of at least
   ``--peer-min-bytes`` bytes, 8 of kiroku's tokens on this corpus, occurring at most 1,000 times) on the same
-  outputs as UTF-8 bytes, p50 / p99. Its build runs at about 0.4 MB/s per core, so it is built only on corpora up
+  outputs as UTF-8 bytes, p50 / p99. Its build runs at about 0.6 MB/s per core, so it is built only on corpora up
   to ``--peer-max-tokens`` (30M by default, about 7 minutes);
 - MinHash signing of the same passages (64-token windows every 32 tokens, 5-token shingles, 96 permutations):
   rensa as kiroku calls it, and the peer datasketch (``MinHash.bulk`` over each passage's shingles as 8-byte
