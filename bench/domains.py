@@ -48,18 +48,15 @@ import hashlib
 import math
 import multiprocessing
 import os
-import platform
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from importlib.metadata import version
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -73,6 +70,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from _machine import machine_description
 from kiroku.catalog import DataType, Source, register_source
 from kiroku.catalog.runs import Architecture, MixEntry, TrainingMethod, TrainingRun, WeightUnit, record_run
 from kiroku.catalog.schema import DOCS_SCHEMA, TEXT_SCHEMA
@@ -721,44 +719,6 @@ def update(catalog: Catalog, args: argparse.Namespace, console: Console) -> Upda
 # -- the report -----------------------------------------------------------------------------------------------
 
 
-def kiroku_version() -> str:
-    """The commit the source tree is at, and whether kiroku's sources differ from it."""
-    here = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "src"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"kiroku {version('kiroku')}"
-    return f"kiroku at {commit}" + (" with uncommitted changes in src" if changed else "")
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return " · ".join(
-        [
-            f"{os.cpu_count()} cores ({cpu})",
-            f"{platform.system()} {platform.release()}",
-            f"Python {platform.python_version()}",
-            f"DuckDB {version('duckdb')}",
-            f"pyarrow {version('pyarrow')}",
-            f"numpy {version('numpy')}",
-            kiroku_version(),
-            "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
-        ]
-    )
-
-
 def fmt_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
@@ -990,7 +950,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))
     started = time.perf_counter()
-    console.print(f"[bold]machine:[/] {machine_description()}")
+    console.print(f"[bold]machine:[/] {machine_description(('duckdb', 'pyarrow', 'numpy'))}")
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="kiroku-bench-domains-", dir=args.workdir))

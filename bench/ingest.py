@@ -34,7 +34,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -43,7 +42,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from importlib.metadata import version
 from itertools import zip_longest
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
@@ -54,6 +52,7 @@ from rich.table import Table
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from _machine import machine_description
 from kiroku.catalog import DataType, Source, register_source
 from kiroku.catalog.schema import count_tokens
 from kiroku.catalog.shards import doc_id_of
@@ -415,28 +414,6 @@ class Input:
         return sum(p.records for p in self.parts)
 
 
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return " · ".join(
-        [
-            f"{os.cpu_count()} cores ({cpu})",
-            f"{platform.system()} {platform.release()}",
-            f"Python {platform.python_version()}",
-            f"FastWARC {version('fastwarc')}",
-            f"Resiliparse {version('resiliparse')}",
-            f"pyarrow {version('pyarrow')}",
-            "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
-        ]
-    )
-
-
 def verdict(ok: bool) -> str:
     return "[green]met[/]" if ok else "[red]not met[/]"
 
@@ -575,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))
     started = time.perf_counter()
-    console.print(f"[bold]machine:[/] {machine_description()}")
+    console.print(f"[bold]machine:[/] {machine_description(('fastwarc', 'resiliparse', 'pyarrow'))}")
     packages = check_input(args.size_mb, console)
     console.print(
         "[bold]pages:[/] Debian builds of pages published at "

@@ -29,7 +29,6 @@ import io
 import math
 import multiprocessing
 import os
-import platform
 import pstats
 import random
 import resource
@@ -47,7 +46,6 @@ from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import sqlalchemy
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -62,6 +60,7 @@ from rich.table import Table
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from _machine import machine_description
 from kiroku.ledger import Ledger, Signer, merkle, prepare, store
 from kiroku.ledger.records import Entry, PreparedRecord
 
@@ -516,27 +515,6 @@ def run_naive(url: str, n: int, root: bytes, proofs: dict[int, list[bytes]]) -> 
 # -- the report -----------------------------------------------------------------------------------------------
 
 
-def machine_description(postgres: str | None) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    parts = [
-        f"{os.cpu_count()} cores ({cpu})",
-        f"{platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}",
-        f"SQLite {sqlite3.sqlite_version}",
-        f"SQLAlchemy {sqlalchemy.__version__}",
-    ]
-    if postgres:
-        parts.append(f"PostgreSQL {postgres}")
-    return " · ".join(parts)
-
-
 def verdict(ok: bool) -> str:
     return "[green]PASS[/]" if ok else "[red]MISS[/]"
 
@@ -747,7 +725,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         pg_version = (
             postgres_version(postgres_url or args.postgres) if (postgres_url or args.postgres) else None
         )
-        console.print(f"[bold]machine:[/] {machine_description(pg_version)}")
+        databases = [
+            f"SQLite {sqlite3.sqlite_version}",
+            *([f"PostgreSQL {pg_version}"] if pg_version else []),
+        ]
+        console.print(f"[bold]machine:[/] {machine_description(('SQLAlchemy',), databases)}")
         if args.profile:
             console.print("[yellow]--profile is on: the append figures include cProfile's overhead[/]")
 

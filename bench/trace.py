@@ -79,7 +79,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import re
 import resource
 import shutil
@@ -104,6 +103,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from _machine import machine_description
 from kiroku.catalog import DataType, Source, register_source
 from kiroku.catalog.shards import Document, ShardWriter
 from kiroku.trace.tokenize import token_strings, tokenize
@@ -1305,46 +1305,6 @@ def measure(
 # -- the report -----------------------------------------------------------------------------------------------
 
 
-def kiroku_version() -> str:
-    """The commit the source tree is at, and whether kiroku's sources differ from it."""
-    here = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "src"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"kiroku {version('kiroku')}"
-    return f"kiroku at {commit}" + (" with uncommitted changes in src" if changed else "")
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return " · ".join(
-        [
-            f"{os.cpu_count()} cores ({cpu})",
-            f"{platform.system()} {platform.release()}",
-            f"Python {platform.python_version()}",
-            f"infini-gram {version('infini-gram')}",
-            f"datasketch {version('datasketch')}",
-            f"rensa {version('rensa')}",
-            f"pydivsufsort {version('pydivsufsort')}",
-            f"bm25s {version('bm25s')}",
-            kiroku_version(),
-            "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
-        ]
-    )
-
-
 def fmt_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
@@ -1799,7 +1759,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = Console(width=max(console.width, 170))
     check_peers(console)
     started = time.perf_counter()
-    console.print(f"[bold]machine:[/] {machine_description()}")
+    console.print(
+        f"[bold]machine:[/] {machine_description(('infini-gram', 'datasketch', 'rensa', 'pydivsufsort', 'bm25s'))}"
+    )
     console.print(f"corpus in {args.cache} …")
     corpus = load_corpus(args.cache, args.processes, console)
     console.print(
