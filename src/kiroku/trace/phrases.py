@@ -21,6 +21,20 @@ def _scope_ja(scope: str) -> str:
     return f"クリーニング段階 {name} が残した文書" if kind == "stage" else f"学習実行 {name} のデータ"
 
 
+def _semantic_sentences(answer: dict[str, Any]) -> tuple[str, str]:
+    """The semantic tier's sentence for the plain answer, in English and Japanese ("" when it has nothing)."""
+    if not answer.get("semantic"):
+        return "", ""
+    best = answer["semantic"][0]
+    where = best["url"] or f"{best['source'] or 'document'} {best['id'][:16]}"
+    return (
+        f" The passage closest in meaning is in {where} (cosine {best['score']:.2f}; a paraphrase scores about 0.4"
+        " or more, unrelated text under 0.2).",
+        f"意味が最も近い文章は {where} にあります（コサイン類似度 {best['score']:.2f}。言い換えはおおむね 0.4 以上、"
+        "無関係な文章は 0.2 未満）。",
+    )
+
+
 def summary(answer: dict[str, Any]) -> dict[str, str]:
     """Two or three sentences saying what was found, in ``en`` and ``ja``."""
     tokens = answer["output"]["tokens"]
@@ -64,4 +78,5 @@ def summary(answer: dict[str, Any]) -> dict[str, str]:
     else:
         en += " No passage of the training data is a near-duplicate of it."
         ja += "学習データ中に酷似した文章はありません。"
-    return {"en": en, "ja": ja}
+    semantic_en, semantic_ja = _semantic_sentences(answer)
+    return {"en": en + semantic_en, "ja": ja + semantic_ja}

@@ -407,20 +407,6 @@ def _fan_out(work: Callable[[_T], _R], items: Sequence[_T], workers: int) -> lis
         return list(pool.map(work, items))
 
 
-def _semantic_sentences(answer: dict[str, Any]) -> tuple[str, str]:
-    """The semantic tier's sentence for the plain answer, in English and Japanese ("" when it has nothing)."""
-    if not answer.get("semantic"):
-        return "", ""
-    best = answer["semantic"][0]
-    where = best["url"] or f"{best['source'] or 'document'} {best['id'][:16]}"
-    return (
-        f" The passage closest in meaning is in {where} (cosine {best['score']:.2f}; a paraphrase scores about 0.4"
-        " or more, unrelated text under 0.2).",
-        f"意味が最も近い文章は {where} にあります（コサイン類似度 {best['score']:.2f}。言い換えはおおむね 0.4 以上、"
-        "無関係な文章は 0.2 未満）。",
-    )
-
-
 def trace_output(
     index: TraceIndex, text: str, catalog_dir: Path, options: TraceOptions | None = None
 ) -> dict[str, Any]:
@@ -489,7 +475,5 @@ def trace_output(
         "semantic": semantic,
         "seconds": round(time.perf_counter() - started, 4),
     }
-    sentences = summary(answer)
-    en, ja = _semantic_sentences(answer)
-    answer["summary"] = {"en": sentences["en"] + en, "ja": sentences["ja"] + ja}
+    answer["summary"] = summary(answer)
     return answer
