@@ -7,12 +7,13 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiroku.trace.errors import IndexCorrupt, IndexMissing
-from kiroku.trace.lexical import LexicalIndex, write_lexical_files
+from kiroku.trace.lexical import LexicalIndex, LexicalInfo, write_lexical_files
 from kiroku.trace.tokenize import token_strings
 
 LICENSES = Path("/usr/share/common-licenses")
@@ -33,6 +34,35 @@ JAPANESE = [
 english_tokens = japanese_tokens = (
     token_strings  # kiroku's matching tokens: words, and characters for Japanese
 )
+
+
+class Terms:
+    """Term ids for token strings, given in order of first sight from 1 as kiroku's vocabulary does (0 is no term).
+
+    One instance serves the whole module, so a query's strings get the ids its index was built with; a string no
+    index holds gets a new id, which no index knows.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def of(self, tokens: list[str]) -> list[int]:
+        return [self._ids.setdefault(token, len(self._ids) + 1) for token in tokens]
+
+
+TERMS = Terms()
+
+
+def write(directory: Path, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> LexicalInfo:
+    """`write_lexical_files` for documents given as token strings."""
+    flat = np.array([i for doc in docs for i in TERMS.of(doc)], dtype=np.uint32)
+    lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
+    return write_lexical_files(directory, flat, lengths, k1=k1, b=b)
+
+
+def rank(index: LexicalIndex, query: list[str], k: int = 10) -> list[tuple[int, float]]:
+    """`LexicalIndex.rank` for a query given as token strings."""
+    return index.rank(TERMS.of(query), k=k)
 
 
 def brute_force_bm25(docs: list[list[str]], query: list[str], k1: float, b: float) -> dict[int, float]:
@@ -73,13 +103,13 @@ def assert_matches_brute_force(
     index: LexicalIndex, docs: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75
 ) -> None:
     expected = brute_force_bm25(docs, query, k1, b)
-    got = index.rank(query, k=len(docs))
+    got = rank(index, query, k=len(docs))
     assert {doc for doc, _ in got} == set(expected)
     for doc, score in got:
         assert score == pytest.approx(expected[doc], rel=2e-5, abs=1e-6)
     assert all(got[i][1] >= got[i + 1][1] for i in range(len(got) - 1))
     assert all(score > 0 for _, score in got)
-    top = index.rank(query, k=5)
+    top = rank(index, query, k=5)
     assert top == got[:5]
 
 
@@ -89,7 +119,7 @@ def english(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[list[str]], 
         pytest.skip("needs /usr/share/common-licenses (Debian's base-files)")
     docs = license_documents()
     directory = tmp_path_factory.mktemp("shard")
-    info = write_lexical_files(directory, (list(doc) for doc in docs))  # a generator: documents stream in
+    info = write(directory, docs)
     assert info.n_docs == len(docs)
     assert info.n_tokens == sum(map(len, docs))
     assert info.vocab_size == len({t for doc in docs for t in doc})
@@ -118,17 +148,17 @@ def test_a_paragraph_ranks_itself_first(english: tuple[list[list[str]], LexicalI
     docs, index = english
     unique = [i for i, doc in enumerate(docs) if doc and sum(other == doc for other in docs) == 1]
     for i in unique[::5]:
-        first = index.rank(docs[i], k=1)[0][0]
+        first = rank(index, docs[i], k=1)[0][0]
         # ... or behind a paragraph holding every word of it (licence versions extend each other's paragraphs)
         assert first == i or set(docs[i]) <= set(docs[first])
 
 
 def test_empty_and_unknown_queries_give_nothing(english: tuple[list[list[str]], LexicalIndex]) -> None:
     _, index = english
-    assert index.rank([]) == []
-    assert index.rank(["zzqx-never-seen", "ぬぬぬ"]) == []
+    assert rank(index, []) == []
+    assert rank(index, ["zzqx-never-seen", "ぬぬぬ"]) == []
     with pytest.raises(ValueError, match="k must be"):
-        index.rank(["license"], k=0)
+        rank(index, ["license"], k=0)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -144,7 +174,7 @@ def test_random_queries_equal_brute_force(
 
 def test_japanese_documents_by_characters(tmp_path: Path) -> None:
     docs = [japanese_tokens(text) for text in JAPANESE]
-    write_lexical_files(tmp_path, docs)
+    write(tmp_path, docs)
     index = LexicalIndex.open(tmp_path)
     # A reworded account of the festival (document 7) and of the library (document 4).
     for query_text, expected in (
@@ -154,13 +184,13 @@ def test_japanese_documents_by_characters(tmp_path: Path) -> None:
         query = japanese_tokens(query_text)
         shared = [len(set(query) & set(doc)) for doc in docs]
         assert shared.index(max(shared)) == expected  # the document sharing the most characters ...
-        assert index.rank(query, k=3)[0][0] == expected  # ... ranks first
+        assert rank(index, query, k=3)[0][0] == expected  # ... ranks first
         assert_matches_brute_force(index, docs, query)
 
 
 def test_round_trip_and_rewrite(tmp_path: Path) -> None:
     docs = [english_tokens(t) for t in ("a b c", "b c d", "c d e e")]
-    first = write_lexical_files(tmp_path, docs, k1=1.2, b=0.5)
+    first = write(tmp_path, docs, k1=1.2, b=0.5)
     assert (first.k1, first.b, first.method) == (1.2, 0.5, "lucene")
     index = LexicalIndex.open(tmp_path)
     index.verify()
@@ -168,11 +198,11 @@ def test_round_trip_and_rewrite(tmp_path: Path) -> None:
     assert_matches_brute_force(index, docs, ["e", "a"], k1=1.2, b=0.5)
     # Rewriting the directory (a resumed build) replaces the earlier files entirely.
     other = [english_tokens("x y"), english_tokens("y z")]
-    write_lexical_files(tmp_path, other)
+    write(tmp_path, other)
     again = LexicalIndex.open(tmp_path)
     again.verify()
     assert again.n_docs == 2
-    assert again.rank(["a"]) == []
+    assert rank(again, ["a"]) == []
     assert_matches_brute_force(again, other, ["z"])
     recorded = json.loads((tmp_path / "bm25.json").read_text())
     assert recorded["format"] == "kiroku.bm25/v1"
@@ -180,20 +210,18 @@ def test_round_trip_and_rewrite(tmp_path: Path) -> None:
 
 
 def test_documents_without_tokens(tmp_path: Path) -> None:
-    info = write_lexical_files(tmp_path, [[], []])
+    info = write(tmp_path, [[], []])
     assert (info.n_docs, info.vocab_size, info.n_bytes) == (2, 0, 0)
     index = LexicalIndex.open(tmp_path)
     index.verify()
-    assert index.rank(["anything"]) == []
-    write_lexical_files(tmp_path / "none", [])
+    assert rank(index, ["anything"]) == []
+    write(tmp_path / "none", [])
     assert LexicalIndex.open(tmp_path / "none").n_docs == 0
 
 
 @pytest.fixture
 def built(tmp_path: Path) -> Path:
-    write_lexical_files(
-        tmp_path, [english_tokens(t) for t in ("the quick brown fox", "jumps over", "the lazy dog")]
-    )
+    write(tmp_path, [english_tokens(t) for t in ("the quick brown fox", "jumps over", "the lazy dog")])
     return tmp_path
 
 
@@ -242,3 +270,24 @@ def test_manifest_counts_must_match_the_arrays(built: Path) -> None:
     (built / "bm25.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match="does not match the counts"):
         LexicalIndex.open(built)
+
+
+def test_the_matrix_is_the_one_bm25s_builds(english: tuple[list[list[str]], LexicalIndex]) -> None:
+    """kiroku counts the score matrix with numpy; bm25s's own builder gives the same matrix on the same terms."""
+    bm25s = pytest.importorskip("bm25s")
+    docs, index = english
+    vocab = dict(index._vocab)
+    columns = [[vocab[str(i)] for i in TERMS.of(doc)] for doc in docs]
+    model = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    model.index((columns, vocab), create_empty_token=False, show_progress=False)
+    ours = index._model.scores
+    assert np.array_equal(ours["indptr"], model.scores["indptr"])
+    assert np.array_equal(ours["indices"], model.scores["indices"])
+    assert ours["data"].dtype == model.scores["data"].dtype == np.float32
+    assert np.allclose(ours["data"], model.scores["data"], rtol=1e-6, atol=0)
+
+
+def test_lengths_must_add_up(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="add up to the number of terms"):
+        write_lexical_files(tmp_path, np.array([1, 2, 3], dtype=np.uint32), np.array([1, 1], dtype=np.int64))
+    assert not (tmp_path / "bm25.json").exists()

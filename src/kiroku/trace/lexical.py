@@ -1,8 +1,9 @@
 """The lexical similarity tier: BM25 over the documents of one shard, built and queried with bm25s.
 
-Documents and queries arrive as kiroku's matching tokens (strings from `kiroku.trace.tokenize`), never through
-bm25s's own tokenizer, which splits on spaces and would make a Japanese sentence one token. This module maps the
-strings to ids itself and hands bm25s the pre-tokenised corpus as ``(token ids per document, vocabulary)``.
+Documents and queries arrive as term ids: kiroku's vocabulary ids of the matching tokens (`kiroku.trace.tokenize`),
+never through bm25s's own tokenizer, which splits on spaces and would make a Japanese sentence one token. The score
+matrix is counted with numpy (`_score_matrix`, the same matrix bm25s builds, ten times faster) and saved and
+loaded by bm25s, whose vocabulary maps ``str(term id)`` to a column.
 
 Scores use bm25s's ``lucene`` variant, summed over the distinct query tokens ``t`` found in the shard::
 
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from kiroku.trace.errors import IndexCorrupt, IndexMissing
 
@@ -92,17 +94,69 @@ def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def write_lexical_files(
-    directory: Path, docs: Iterable[list[str]], *, k1: float = K1, b: float = B
-) -> LexicalInfo:
-    """Build the BM25 index of one shard's documents (in doc-index order) and write it under `directory`.
+def _score_matrix(
+    terms: npt.NDArray[np.uint32], lengths: npt.NDArray[np.int64], k1: float, b: float
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """The BM25 score matrix of documents given as term ids, in bm25s's layout (CSC: a column per term, a row per
+    document), and its vocabulary ``{str(term id): column}``.
 
-    Each document is turned into token ids as it streams in, so the build holds the shard's ids (not its strings)
-    plus bm25s's score matrix. Any earlier, unfinished lexical files in `directory` are replaced; ``bm25.json`` is
-    written last, so it exists only for a complete index. Returns what ``bm25.json`` records.
+    bm25s's own builder (`bm25s.BM25.index`) walks the documents in Python, a `Counter` per document; here the
+    (term, document) pairs are counted with one sort, which builds the same matrix about ten times faster (the
+    tests compare the two). The values are bm25s's: ``idf(t) * tf / (tf + k1 * (1 - b + b * |d| / avgdl))`` with
+    the Lucene idf, computed in float64 and stored as float32, columns in ascending term id.
+    """
+    n_docs = len(lengths)
+    known = terms != 0
+    ids = terms[known]
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)[known]
+    doc_len = np.bincount(doc, minlength=n_docs).astype(np.float64)
+    # columns in ascending term id, found with a table over the ids rather than a sort
+    present = np.zeros(int(ids.max()) + 1, dtype=np.bool_)
+    present[ids] = True
+    columns = np.flatnonzero(present)
+    column_of = (np.cumsum(present, dtype=np.int64) - 1)[ids]
+    del present, ids
+    pairs, tf = np.unique(column_of * n_docs + doc, return_counts=True)  # sorted by column, then document
+    del column_of, doc
+    column, row = np.divmod(pairs, n_docs)
+    del pairs
+    df = np.bincount(column, minlength=len(columns))
+    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    avgdl = float(doc_len.mean())
+    tfc = tf / (k1 * ((1 - b) + b * doc_len[row] / avgdl) + tf)
+    indptr = np.zeros(len(columns) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    scores = {
+        "data": (idf[column] * tfc).astype(np.float32),
+        "indices": row.astype(np.int32),
+        "indptr": indptr,
+        "num_docs": n_docs,
+    }
+    vocab = {str(term): number for number, term in enumerate(columns.tolist())}
+    return vocab, scores
+
+
+def write_lexical_files(
+    directory: Path,
+    terms: npt.NDArray[np.uint32],
+    lengths: npt.NDArray[np.int64],
+    *,
+    k1: float = K1,
+    b: float = B,
+) -> LexicalInfo:
+    """Build the BM25 index of one shard's documents and write it under `directory`.
+
+    ``terms`` holds the term ids of all the documents one after another (0 is no term and is skipped), ``lengths``
+    how many of them each document has, in doc-index order. Any earlier, unfinished lexical files in `directory`
+    are replaced; ``bm25.json`` is written last, so it exists only for a complete index. Returns what
+    ``bm25.json`` records.
     """
     if not (k1 > 0 and math.isfinite(k1)) or not (0 <= b <= 1):
         raise ValueError(f"BM25 needs k1 > 0 and 0 <= b <= 1, not k1={k1}, b={b}")
+    terms = np.asarray(terms, dtype=np.uint32)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if terms.ndim != 1 or lengths.ndim != 1 or np.any(lengths < 0) or int(lengths.sum()) != len(terms):
+        raise ValueError("lengths must be non-negative and add up to the number of terms")
     directory.mkdir(parents=True, exist_ok=True)
     manifest = directory / MANIFEST
     manifest.unlink(missing_ok=True)
@@ -111,29 +165,23 @@ def write_lexical_files(
         shutil.rmtree(target)
     target.mkdir()
 
+    n_tokens = int(np.count_nonzero(terms))
     vocab: dict[str, int] = {}
-    corpus_ids: list[list[int]] = []
-    n_tokens = 0
-    for tokens in docs:
-        ids = [vocab.setdefault(token, len(vocab)) for token in tokens]
-        n_tokens += len(ids)
-        corpus_ids.append(ids)
-    n_docs = len(corpus_ids)
-
     files: dict[str, dict[str, Any]] = {}
-    if vocab:
+    if n_tokens:
+        vocab, scores = _score_matrix(terms, lengths, k1, b)
         bm25s = _quiet_bm25s()
         model = bm25s.BM25(k1=k1, b=b, method=METHOD)
-        model.index((corpus_ids, vocab), create_empty_token=False, show_progress=False)
-        del corpus_ids
+        # what `BM25.index` sets, filled in directly (the Lucene variant has no non-occurrence array)
+        model.scores, model.vocab_dict, model.nonoccurrence_array = scores, vocab, None
         model.save(str(target), show_progress=False)
-        del model
+        del model, scores
         for path in sorted(target.iterdir()):
             files[f"{SUBDIR}/{path.name}"] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-    # else: no document holds a token, nothing can match; bm25s cannot index an empty vocabulary, so no files.
+    # else: no document holds a term, nothing can match; bm25s cannot index an empty vocabulary, so no files.
 
     info = LexicalInfo(
-        n_docs=n_docs,
+        n_docs=len(lengths),
         n_tokens=n_tokens,
         vocab_size=len(vocab),
         n_bytes=sum(int(entry["bytes"]) for entry in files.values()),
@@ -264,15 +312,17 @@ class LexicalIndex:
             if digest != entry["sha256"]:
                 raise IndexCorrupt(f"{path} does not match the SHA-256 recorded in {MANIFEST}; {_REBUILD}")
 
-    def rank(self, query_tokens: list[str], k: int = 10) -> list[tuple[int, float]]:
+    def rank(self, query_terms: Iterable[int], k: int = 10) -> list[tuple[int, float]]:
         """The `k` documents of the shard most similar to the query, as ``(doc index, BM25 score)``, best first.
 
-        Only documents sharing at least one token with the query are returned (no zero scores); ties go to the
-        lower doc index. An empty query, or one whose tokens the shard never holds, gives ``[]``.
+        ``query_terms`` are term ids as the index was built with (0, no term, matches nothing). Only documents
+        sharing at least one term with the query are returned (no zero scores); ties go to the lower doc index.
+        An empty query, or one whose terms the shard never holds, gives ``[]``.
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
-        ids = sorted({self._vocab[token] for token in query_tokens if token in self._vocab})
+        vocab = self._vocab
+        ids = sorted({vocab[key] for key in map(str, query_terms) if key in vocab})
         if not ids or self._model is None:
             return []
         scores = np.asarray(self._model.get_scores_from_ids(ids))

@@ -35,7 +35,6 @@ from kiroku.trace.index import IndexShard, TraceIndex
 from kiroku.trace.neardup import PassageMatch
 from kiroku.trace.phrases import summary
 from kiroku.trace.semantic import model_version, query_vectors, semantic_available
-from kiroku.trace.shard import lexical_terms
 from kiroku.trace.spans import ShardMatches, Span, longest_matches, merge_matches, span_hits
 from kiroku.trace.tokenize import Token, tokenize
 
@@ -380,7 +379,7 @@ class _ShardFound:
 def _search_shard(
     shard: IndexShard,
     ids: npt.NDArray[np.uint32],
-    terms: list[str],
+    terms: list[int],
     queries: npt.NDArray[np.float32] | None,
     options: TraceOptions,
 ) -> _ShardFound:
@@ -433,7 +432,7 @@ def trace_output(
     words = [t.text for t in tokens]
     ids = index.vocabulary.lookup(words)
     queries = _semantic_queries(index, text)
-    terms = lexical_terms(ids)
+    terms = sorted(set(ids.tolist()) - {0})  # BM25 counts each term of the output once
     found = _fan_out(
         lambda shard: _search_shard(shard, ids, terms, queries, options), index.shards, options.workers
     )

@@ -24,18 +24,12 @@ from kiroku.trace.neardup import PassageConfig, write_passage_files
 from kiroku.trace.semantic import cut_passages, write_semantic_files
 from kiroku.trace.suffix import SuffixShard, write_suffix_files
 
-__all__ = ["MARKERS", "SEMANTIC_MARKER", "ShardInput", "lexical_terms", "write_shard_index"]
+__all__ = ["MARKERS", "SEMANTIC_MARKER", "ShardInput", "write_shard_index"]
 
 MARKERS: Final = ("suffix.json", "minhash.json", "bm25.json")
 """The marker file of each part every shard has; each holds the SHA-256s of its part's data files."""
 SEMANTIC_MARKER: Final = "semantic.json"
 """The semantic tier's marker, in shards of an index built with it."""
-
-
-def lexical_terms(ids: npt.NDArray[np.uint32]) -> list[str]:
-    """The BM25 terms of a token id sequence: the ids as strings (the vocabulary already names each token once),
-    so a shard's BM25 table is built without holding its token strings; 0 (unknown) is no term."""
-    return [str(i) for i in ids.tolist() if i]
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ def write_shard_index(directory: Path, shard: ShardInput) -> None:
     suffix = SuffixShard.open(directory)
     stream = suffix.tokens(0, suffix.n_tokens)
     write_passage_files(directory, stream, np.asarray(suffix.doc_starts), shard.passages)
-    write_lexical_files(directory, (lexical_terms(ids) for ids in docs))
+    write_lexical_files(directory, shard.tokens, shard.lengths)
     if shard.texts is not None:
         texts = shard.texts
         locations = cut_passages(texts)
