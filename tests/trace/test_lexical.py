@@ -205,7 +205,7 @@ def test_round_trip_and_rewrite(tmp_path: Path) -> None:
     assert rank(again, ["a"]) == []
     assert_matches_brute_force(again, other, ["z"])
     recorded = json.loads((tmp_path / "bm25.json").read_text())
-    assert recorded["format"] == "kiroku.bm25/v1"
+    assert recorded["format"] == "kiroku.bm25/v2"
     assert sorted(recorded["files"]) == sorted(f"bm25/{p.name}" for p in (tmp_path / "bm25").iterdir())
 
 
@@ -254,8 +254,8 @@ def test_truncated_or_removed_file_is_caught_by_open(built: Path) -> None:
     ("text", "message"),
     [
         ("{not json", "cannot be read as JSON"),
-        ('{"format": "kiroku.bm25/v0"}', "format is 'kiroku.bm25/v0'"),
-        ('{"format": "kiroku.bm25/v1", "n_docs": "3"}', "field 'n_docs'"),
+        ('{"format": "kiroku.bm25/v1"}', "format is 'kiroku.bm25/v1', expected 'kiroku.bm25/v2'"),
+        ('{"format": "kiroku.bm25/v2", "n_docs": "3"}', "field 'n_docs'"),
     ],
 )
 def test_bad_manifest(built: Path, text: str, message: str) -> None:
@@ -276,7 +276,7 @@ def test_the_matrix_is_the_one_bm25s_builds(english: tuple[list[list[str]], Lexi
     """kiroku counts the score matrix with numpy; bm25s's own builder gives the same matrix on the same terms."""
     bm25s = pytest.importorskip("bm25s")
     docs, index = english
-    vocab = dict(index._vocab)
+    vocab = {str(term): column for column, term in enumerate(index._terms.tolist())}
     columns = [[vocab[str(i)] for i in TERMS.of(doc)] for doc in docs]
     model = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
     model.index((columns, vocab), create_empty_token=False, show_progress=False)
@@ -285,6 +285,10 @@ def test_the_matrix_is_the_one_bm25s_builds(english: tuple[list[list[str]], Lexi
     assert np.array_equal(ours["indices"], model.scores["indices"])
     assert ours["data"].dtype == model.scores["data"].dtype == np.float32
     assert np.allclose(ours["data"], model.scores["data"], rtol=1e-6, atol=0)
+    # and the saved directory is one bm25s loads by itself, with the same vocabulary
+    loaded = bm25s.BM25.load(str(index.directory / "bm25"), mmap=True)
+    assert loaded.vocab_dict == vocab
+    assert np.array_equal(loaded.scores["data"], ours["data"])
 
 
 def test_lengths_must_add_up(tmp_path: Path) -> None:

@@ -119,21 +119,29 @@ class TraceIndex:
         return cls(directory, scope, manifest, shards, vocabulary)
 
     @cached_property
-    def unigrams(self) -> npt.NDArray[np.float64]:
+    def _unigram_counts(self) -> tuple[npt.NDArray[np.uint64], int]:
+        """The token counts, memory-mapped, and their total; checked against the index record first, since they
+        decide which spans an answer lists."""
+        path = self.directory / UNIGRAMS
+        if not path.is_file():
+            return np.zeros(1, dtype=np.uint64), 1
+        if sha256_file(path) != self.manifest.index.unigrams_sha256:
+            raise IndexCorrupt(f"{path} does not match the index record's SHA-256; {_REBUILD}")
+        counts: npt.NDArray[np.uint64] = np.load(path, mmap_mode="r")
+        return counts, max(int(counts.sum()), 1)
+
+    def weights(self, ids: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]:
         """-log2 of each token id's share of the indexed tokens (rarer tokens weigh more); 0 for unseen ids.
 
-        The counts file is checked against the index record first: it decides which spans an answer lists.
+        Only the asked ids' counts are read, so the vocabulary's counts cost mapped pages, not memory.
         """
-        path = self.directory / UNIGRAMS
-        if path.is_file():
-            if sha256_file(path) != self.manifest.index.unigrams_sha256:
-                raise IndexCorrupt(f"{path} does not match the index record's SHA-256; {_REBUILD}")
-            counts: npt.NDArray[np.uint64] = np.load(path)
-        else:
-            counts = np.zeros(1, dtype=np.uint64)
-        total = max(int(counts.sum()), 1)
+        counts, total = self._unigram_counts
+        wanted = np.asarray(ids, dtype=np.int64)
+        inside = wanted < len(counts)
+        seen = np.zeros(len(wanted), dtype=np.float64)
+        seen[inside] = counts[wanted[inside]]
         with np.errstate(divide="ignore"):
-            weights: npt.NDArray[np.float64] = -np.log2(counts.astype(np.float64) / total)
+            weights: npt.NDArray[np.float64] = -np.log2(seen / total)
         weights[~np.isfinite(weights)] = 0.0
         return weights
 

@@ -22,10 +22,12 @@ so the words that carry weight (seen in tens of documents or more) get nearly th
 approximation weakens only when shards differ in kind (a shard holding one source's documents only), where a
 word common in that source scores lower there than it would globally.
 
-Files, in the shard directory: ``bm25/`` holds bm25s's saved index (the CSC score matrix as ``.npy`` arrays,
-memory-mapped when opened, the vocabulary and parameters as JSON), and ``bm25.json``, written last and atomically,
-records the format, counts, parameters and each file's size and SHA-256. A directory without ``bm25.json`` holds no
-finished lexical index.
+Files, in the shard directory: ``bm25/`` holds bm25s's saved index (the CSC score matrix as ``.npy`` arrays, its
+vocabulary and parameters as JSON) and ``terms.npy``, the term id of each column in ascending order, and
+``bm25.json``, written last and atomically, records the format, counts, parameters and each file's size and
+SHA-256. A directory without ``bm25.json`` holds no finished lexical index. A query memory-maps the three score
+arrays and ``terms.npy`` and finds its columns by binary search, so an open shard costs no memory for its
+vocabulary (bm25s's JSON vocabulary, a dict of hundreds of thousands of strings, is not read).
 """
 
 from __future__ import annotations
@@ -48,9 +50,17 @@ from kiroku.trace.errors import IndexCorrupt, IndexMissing
 
 __all__ = ["LexicalIndex", "LexicalInfo", "write_lexical_files"]
 
-FORMAT = "kiroku.bm25/v1"
+FORMAT = "kiroku.bm25/v2"
 MANIFEST = "bm25.json"
 SUBDIR = "bm25"
+TERMS = "terms.npy"
+PARAMS = "params.index.json"  # bm25s's record of the parameters and the number of documents
+# bm25s's file name and dtype of each array of the score matrix
+CSC: dict[str, tuple[str, type[np.generic]]] = {
+    "data": ("data.csc.index.npy", np.float32),
+    "indices": ("indices.csc.index.npy", np.int32),
+    "indptr": ("indptr.csc.index.npy", np.int64),
+}
 K1 = 1.5
 B = 0.75
 METHOD = "lucene"
@@ -96,7 +106,7 @@ def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
 
 def _score_matrix(
     terms: npt.NDArray[np.uint32], lengths: npt.NDArray[np.int64], k1: float, b: float
-) -> tuple[dict[str, int], dict[str, Any]]:
+) -> tuple[npt.NDArray[np.uint32], dict[str, Any]]:
     """The BM25 score matrix of documents given as term ids, in bm25s's layout (CSC: a column per term, a row per
     document), and its vocabulary ``{str(term id): column}``.
 
@@ -132,8 +142,7 @@ def _score_matrix(
         "indptr": indptr,
         "num_docs": n_docs,
     }
-    vocab = {str(term): number for number, term in enumerate(columns.tolist())}
-    return vocab, scores
+    return columns.astype(np.uint32), scores
 
 
 def write_lexical_files(
@@ -166,16 +175,18 @@ def write_lexical_files(
     target.mkdir()
 
     n_tokens = int(np.count_nonzero(terms))
-    vocab: dict[str, int] = {}
+    columns = np.zeros(0, dtype=np.uint32)
     files: dict[str, dict[str, Any]] = {}
     if n_tokens:
-        vocab, scores = _score_matrix(terms, lengths, k1, b)
+        columns, scores = _score_matrix(terms, lengths, k1, b)
         bm25s = _quiet_bm25s()
         model = bm25s.BM25(k1=k1, b=b, method=METHOD)
         # what `BM25.index` sets, filled in directly (the Lucene variant has no non-occurrence array)
+        vocab = {str(term): number for number, term in enumerate(columns.tolist())}
         model.scores, model.vocab_dict, model.nonoccurrence_array = scores, vocab, None
         model.save(str(target), show_progress=False)
-        del model, scores
+        del model, scores, vocab
+        np.save(target / TERMS, columns)
         for path in sorted(target.iterdir()):
             files[f"{SUBDIR}/{path.name}"] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
     # else: no document holds a term, nothing can match; bm25s cannot index an empty vocabulary, so no files.
@@ -183,7 +194,7 @@ def write_lexical_files(
     info = LexicalInfo(
         n_docs=len(lengths),
         n_tokens=n_tokens,
-        vocab_size=len(vocab),
+        vocab_size=len(columns),
         n_bytes=sum(int(entry["bytes"]) for entry in files.values()),
         k1=k1,
         b=b,
@@ -242,7 +253,9 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
 class LexicalIndex:
     """One shard's BM25 index, opened read-only with its score arrays memory-mapped."""
 
-    def __init__(self, directory: Path, manifest: dict[str, Any], model: Any) -> None:
+    def __init__(
+        self, directory: Path, manifest: dict[str, Any], model: Any, terms: npt.NDArray[np.uint32]
+    ) -> None:
         """Use `LexicalIndex.open`; this constructor takes already-checked parts."""
         self.directory = directory
         self.n_docs: int = manifest["n_docs"]
@@ -253,7 +266,7 @@ class LexicalIndex:
         self.method: str = manifest["method"]
         self._files: dict[str, dict[str, Any]] = manifest["files"]
         self._model = model
-        self._vocab: dict[str, int] = model.vocab_dict if model is not None else {}
+        self._terms = terms
 
     @classmethod
     def open(cls, directory: Path) -> LexicalIndex:
@@ -276,30 +289,44 @@ class LexicalIndex:
                     f"{path} has {size} bytes, {MANIFEST} records {entry['bytes']}; {_REBUILD}"
                 )
         if manifest["vocab_size"] == 0:
-            return cls(directory, manifest, None)
+            return cls(directory, manifest, None, np.zeros(0, dtype=np.uint32))
         if manifest["method"] != METHOD:
             raise IndexCorrupt(
                 f"{directory / MANIFEST}: method {manifest['method']!r} is not {METHOD!r}; {_REBUILD}"
             )
-        bm25s = _quiet_bm25s()
+        arrays = {}
+        for key, (name, dtype) in (*CSC.items(), ("terms", (TERMS, np.uint32))):
+            path = directory / SUBDIR / name
+            try:
+                array = np.load(path, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise IndexCorrupt(f"{path} cannot be read ({exc}); {_REBUILD}") from exc
+            if array.dtype != dtype or array.ndim != 1:
+                raise IndexCorrupt(
+                    f"{path} holds {array.dtype} {array.shape}, not 1-D {np.dtype(dtype)}; {_REBUILD}"
+                )
+            arrays[key] = array
+        terms = arrays.pop("terms")
+        params_path = directory / SUBDIR / PARAMS
         try:
-            model = bm25s.BM25.load(str(directory / SUBDIR), mmap=True, show_progress=False)
-        except Exception as exc:  # bm25s raises whatever numpy or json raise on a damaged file
-            raise IndexCorrupt(f"{directory / SUBDIR} cannot be loaded ({exc}); {_REBUILD}") from exc
-        scores = model.scores
-        vocab_ids = sorted(model.vocab_dict.values())
+            params = json.loads(params_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexCorrupt(f"{params_path} cannot be read as JSON ({exc}); {_REBUILD}") from exc
         consistent = (
-            scores.get("num_docs") == manifest["n_docs"]
-            and len(model.vocab_dict) == manifest["vocab_size"]
-            and vocab_ids == list(range(manifest["vocab_size"]))
-            and scores["indptr"].shape == (manifest["vocab_size"] + 1,)
-            and scores["data"].shape == scores["indices"].shape
-            and int(scores["indptr"][-1]) == scores["data"].shape[0]
-            and (model.k1, model.b, model.method) == (manifest["k1"], manifest["b"], manifest["method"])
+            isinstance(params, dict)
+            and (params.get("num_docs"), params.get("k1"), params.get("b"), params.get("method"))
+            == (manifest["n_docs"], manifest["k1"], manifest["b"], manifest["method"])
+            and len(terms) == manifest["vocab_size"]
+            and arrays["indptr"].shape == (manifest["vocab_size"] + 1,)
+            and arrays["data"].shape == arrays["indices"].shape
+            and int(arrays["indptr"][-1]) == arrays["data"].shape[0]
         )
         if not consistent:
             raise IndexCorrupt(f"{directory / SUBDIR} does not match the counts in {MANIFEST}; {_REBUILD}")
-        return cls(directory, manifest, model)
+        bm25s = _quiet_bm25s()
+        model = bm25s.BM25(k1=manifest["k1"], b=manifest["b"], method=METHOD)
+        model.scores, model.nonoccurrence_array = {**arrays, "num_docs": manifest["n_docs"]}, None
+        return cls(directory, manifest, model, terms)
 
     def verify(self) -> None:
         """Re-hash every file listed in ``bm25.json``; raise `IndexCorrupt` naming the first that differs."""
@@ -321,11 +348,15 @@ class LexicalIndex:
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
-        vocab = self._vocab
-        ids = sorted({vocab[key] for key in map(str, query_terms) if key in vocab})
-        if not ids or self._model is None:
+        if self._model is None:
             return []
-        scores = np.asarray(self._model.get_scores_from_ids(ids))
+        wanted = np.unique(np.fromiter(query_terms, dtype=np.int64))
+        at = np.searchsorted(self._terms, wanted)
+        found = at < len(self._terms)
+        found[found] = self._terms[at[found]] == wanted[found]
+        if not found.any():
+            return []
+        scores = np.asarray(self._model.get_scores_from_ids(at[found].tolist()))
         docs = np.flatnonzero(scores > 0)
         values = scores[docs]
         if docs.size > k:

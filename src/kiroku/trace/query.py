@@ -169,10 +169,7 @@ def _document(shard: IndexShard, doc_index: int) -> dict[str, Any]:
 
 
 def _span_weight(index: TraceIndex, ids: npt.NDArray[np.uint32], span: Span) -> float:
-    weights = index.unigrams
-    window = ids[span.start : span.end].astype(np.int64)
-    window = window[window < len(weights)]
-    return float(weights[window].sum())
+    return float(index.weights(ids[span.start : span.end]).sum())
 
 
 def _spans(
