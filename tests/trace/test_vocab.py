@@ -271,3 +271,34 @@ def test_unsorted_keys_with_matching_hash_are_detected(saved: Path) -> None:
     (saved / "vocab.json").write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(IndexCorrupt, match="ascending"):
         Vocabulary.open(saved).verify()
+
+
+@pytest.mark.parametrize("cache_limit", [1, 7, 1000])
+def test_a_small_cache_gives_the_same_ids(tmp_path: Path, cache_limit: int) -> None:
+    """Strings dropped from the cache come back to their ids (told apart from colliding strings by the check hash),
+    and keys merged into the sorted arrays mid-build are found there."""
+    docs = documents()
+    expected = first_appearance(docs)
+    builder = VocabularyBuilder(cache_limit=cache_limit)
+    for doc in [*docs, *reversed(docs)]:
+        assert builder.ids(doc).tolist() == [expected[t] for t in doc]
+        assert len(builder._cache) <= cache_limit + len(set(doc))
+        assert len(builder._new_keys) < max(cache_limit, 2)
+    assert builder.collisions == 0
+    builder.save(tmp_path)
+    vocabulary = Vocabulary.open(tmp_path)
+    assert all(vocabulary.lookup(doc).tolist() == [expected[t] for t in doc] for doc in docs)
+
+
+def test_a_small_cache_still_keeps_colliding_strings_apart() -> None:
+    docs = documents()
+    expected = first_appearance(docs)
+    builder = VocabularyBuilder(key=weak_key, cache_limit=3)
+    for doc in [*docs, *docs]:
+        assert builder.ids(doc).tolist() == [expected[t] for t in doc]
+    assert builder.collisions == len(expected) - len({weak_key(t) for t in expected})
+
+
+def test_cache_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="cache_limit must be at least 1"):
+        VocabularyBuilder(cache_limit=0)

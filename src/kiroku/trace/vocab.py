@@ -47,6 +47,9 @@ KEYS_FILE: Final = "keys.npy"
 IDS_FILE: Final = "ids.npy"
 KEY_SCHEME: Final = "blake2b-64"
 MAX_SIZE: Final = 0xFFFFFFFF
+CACHE_LIMIT: Final = 1 << 18
+"""Strings a builder keeps cached (about 30 MB of Python objects), and keys it holds in a dict before merging."""
+CHECK_PERSON: Final = b"kiroku.check"
 
 _REBUILD: Final = "rebuild the index with `kiroku index build --rebuild`"
 
@@ -71,6 +74,15 @@ def _keys(tokens: list[str], key: Callable[[str], int]) -> Keys:
     return np.fromiter(map(key, tokens), dtype=np.uint64, count=len(tokens))
 
 
+def _check_hashes(tokens: list[str]) -> Keys:
+    """A second 64-bit hash of each token, independent of its key (BLAKE2b personalised), never 0."""
+    digests = b"".join(
+        hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8, person=CHECK_PERSON).digest()
+        for token in tokens
+    )
+    return np.frombuffer(digests, dtype="<u8") | np.uint64(1)
+
+
 def _find(keys: Keys, ids: Ids, wanted: Keys) -> Ids:
     """The id of each wanted key in the sorted ``keys``, 0 where it is absent."""
     if len(keys) == 0:
@@ -83,31 +95,42 @@ class VocabularyBuilder:
     """Gives token strings ids while an index is built; `save` writes the vocabulary, `load` continues one.
 
     ``key`` replaces `token_key` (tests force collisions with it); `Vocabulary.open` must then get the same.
+
+    Memory stays bounded whatever the corpus: strings are cached (string to id) up to ``cache_limit`` and the cache
+    is emptied when full, since the common words come back within a few documents; keys added since the last merge
+    are kept in a dict of at most ``cache_limit`` entries, then merged into the sorted key and id arrays. A string
+    whose key is already taken is told apart from the same string seen again, without keeping strings, by a second,
+    independent 64-bit hash (`_check_hashes`) recorded per id when a string first reaches it in this process: the
+    two hashes of two distinct strings agree by chance about once in 2**128.
     """
 
-    def __init__(self, *, key: Callable[[str], int] = token_key) -> None:
+    def __init__(self, *, key: Callable[[str], int] = token_key, cache_limit: int = CACHE_LIMIT) -> None:
+        if cache_limit < 1:
+            raise ValueError(f"cache_limit must be at least 1, not {cache_limit}")
         self._key = key
-        self._cache: dict[str, int] = {}  # every string given an id by this builder
-        self._saved_keys: Keys = np.zeros(0, dtype=np.uint64)  # sorted, as last saved or loaded
+        self._cache_limit = cache_limit
+        self._cache: dict[str, int] = {}  # strings given or reached an id lately
+        self._saved_keys: Keys = np.zeros(0, dtype=np.uint64)  # sorted, as last merged, saved or loaded
         self._saved_ids: Ids = np.zeros(0, dtype=np.uint32)
         self._new_keys: dict[int, int] = {}  # key -> id, added since
-        self._claimed = np.zeros(
-            1, dtype=np.bool_
-        )  # by id: the id's key was reached from a string in this process
+        # by id: the check hash of the string that reached the id in this process, 0 while none has
+        self._checks: Keys = np.zeros(1024, dtype=np.uint64)
         self._own: dict[str, int] = {}  # strings whose key was taken, with their own ids
         self._size = 0
 
     @classmethod
-    def load(cls, directory: Path, *, key: Callable[[str], int] = token_key) -> VocabularyBuilder:
+    def load(
+        cls, directory: Path, *, key: Callable[[str], int] = token_key, cache_limit: int = CACHE_LIMIT
+    ) -> VocabularyBuilder:
         """Continue the vocabulary saved in ``directory`` (checked against its ``vocab.json`` first)."""
         saved = Vocabulary.open(directory, key=key)
         saved.verify()
-        builder = cls(key=key)
+        builder = cls(key=key, cache_limit=cache_limit)
         builder._saved_keys = np.array(saved.keys, dtype=np.uint64)
         builder._saved_ids = np.array(saved.ids, dtype=np.uint32)
         builder._own = dict(saved.own)
         builder._size = saved.size
-        builder._claimed = np.zeros(saved.size + 1, dtype=np.bool_)
+        builder._checks = np.zeros(saved.size + 1024, dtype=np.uint64)
         return builder
 
     @property
@@ -127,27 +150,31 @@ class VocabularyBuilder:
             return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
         except KeyError:
             pass
+        if len(cache) >= self._cache_limit:
+            cache.clear()
         self._add(list(itertools.filterfalse(cache.__contains__, dict.fromkeys(tokens))))
         return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
 
     def _add(self, strings: list[str]) -> None:
         keys = _keys(strings, self._key)
+        checks = _check_hashes(strings)
         known = _find(self._saved_keys, self._saved_ids, keys).tolist()
-        claimed = self._claimed
-        for string, key, saved in zip(strings, keys.tolist(), known, strict=True):
-            if string in self._own:  # a collision recorded by an earlier build
-                self._cache[string] = self._own[string]
+        cache, own, new_keys = self._cache, self._own, self._new_keys
+        for string, key, check, saved in zip(strings, keys.tolist(), checks.tolist(), known, strict=True):
+            if string in own:  # a collision recorded earlier
+                cache[string] = own[string]
                 continue
-            if saved:
-                if not claimed[saved]:
-                    claimed[saved] = True
-                    self._cache[string] = saved
-                    continue
-            elif key not in self._new_keys:
-                self._new_keys[key] = self._cache[string] = self._next()
-                continue
-            # the key is another string's: this string gets an id of its own
-            self._own[string] = self._cache[string] = self._next()
+            id_ = saved or new_keys.get(key, 0)
+            if not id_:
+                id_ = new_keys[key] = self._next()
+                self._checks[id_] = check
+            elif self._checks[id_] == 0:  # the first string to reach a saved key in this process takes it
+                self._checks[id_] = check
+            elif self._checks[id_] != check:  # the key is another string's: this string gets an id of its own
+                id_ = own[string] = self._next()
+            cache[string] = id_
+        if len(new_keys) >= self._cache_limit:
+            self._merge()
 
     def _next(self) -> int:
         if self._size >= MAX_SIZE:
@@ -156,24 +183,26 @@ class VocabularyBuilder:
                 "index the corpus in several scopes (stages or runs)"
             )
         self._size += 1
+        if self._size >= len(self._checks):
+            self._checks = np.concatenate([self._checks, np.zeros(len(self._checks), dtype=np.uint64)])
         return self._size
+
+    def _merge(self) -> None:
+        """Move the keys added since the last merge into the sorted arrays."""
+        if not self._new_keys:
+            return
+        added_keys = np.fromiter(self._new_keys.keys(), dtype=np.uint64, count=len(self._new_keys))
+        added_ids = np.fromiter(self._new_keys.values(), dtype=np.uint32, count=len(self._new_keys))
+        order = np.argsort(added_keys, kind="stable")
+        added_keys, added_ids = added_keys[order], added_ids[order]
+        at = np.searchsorted(self._saved_keys, added_keys)
+        self._saved_keys = np.insert(self._saved_keys, at, added_keys)
+        self._saved_ids = np.insert(self._saved_ids, at, added_ids)
+        self._new_keys = {}
 
     def save(self, directory: Path) -> None:
         """Write ``keys.npy``, ``ids.npy`` and, last, ``vocab.json`` into ``directory``, each atomically."""
-        if self._new_keys:
-            added_keys = np.fromiter(self._new_keys.keys(), dtype=np.uint64, count=len(self._new_keys))
-            added_ids = np.fromiter(self._new_keys.values(), dtype=np.uint32, count=len(self._new_keys))
-            order = np.argsort(added_keys, kind="stable")
-            added_keys, added_ids = added_keys[order], added_ids[order]
-            at = np.searchsorted(self._saved_keys, added_keys)
-            self._saved_keys = np.insert(self._saved_keys, at, added_keys)
-            self._saved_ids = np.insert(self._saved_ids, at, added_ids)
-            self._new_keys = {}
-        # ids reached in this process stay claimed once their keys are among the saved ones
-        claimed = np.zeros(self._size + 1, dtype=np.bool_)
-        claimed[: len(self._claimed)] = self._claimed
-        claimed[np.fromiter(self._cache.values(), dtype=np.int64, count=len(self._cache))] = True
-        self._claimed = claimed
+        self._merge()
         directory.mkdir(parents=True, exist_ok=True)
         files = {
             KEYS_FILE: _write_array(directory / KEYS_FILE, self._saved_keys),
