@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiroku.trace import neardup
 from kiroku.trace.errors import IndexCorrupt, IndexMissing, StaleIndex
 from kiroku.trace.neardup import PassageConfig, PassageIndex, PassageMatch, write_passage_files
 
@@ -453,3 +454,26 @@ def test_exact_scores_equal_brute_force(
     assert {m.passage for m in matches} <= candidates
     if threshold == 0.0:
         assert {m.passage for m in matches} == candidates
+
+
+def test_text_repeated_all_over_the_shard_keeps_the_best_matches(corpus: Corpus, tmp_path: Path) -> None:
+    """A passage copied 600 times with small edits gives far more candidates than are scored exactly; the matches
+    listed are still the best ones exact scoring of every candidate finds."""
+    rng = random.Random(11)
+    original = next(doc for doc in corpus.english if len(doc) >= 64)[:64]
+    docs = [mutate(list(original), rng, rng.randrange(1, 12), corpus.vocabulary) for _ in range(600)]
+    docs += [*corpus.english[:200], list(original)]
+    tokens, starts = stream(docs)
+    write_passage_files(tmp_path, tokens, starts, PassageConfig())
+    index = PassageIndex.open(tmp_path)
+
+    def tokens_of(start: int, end: int) -> npt.NDArray[np.uint32]:
+        return tokens[start:end]
+
+    query = np.array(original, dtype=np.uint32)
+    every = index.query(query, tokens_of, threshold=0.5, limit=10**6, max_candidates=10**6)
+    assert len(every) > neardup.MAX_CANDIDATES  # more candidates than are even estimated ...
+    assert len({m.score for m in every[:40]}) > 5  # the copies differ: the best ten must be picked out
+    listed = index.query(query, tokens_of, threshold=0.5, limit=10)
+    assert [m.score for m in listed] == [m.score for m in every[:10]]  # ... yet the best scores are found
+    assert listed[0].score == 1.0 and listed[0].start == every[0].start  # the exact copy first

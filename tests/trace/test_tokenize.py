@@ -17,7 +17,7 @@ import regex  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 
 from kiroku.trace import tokenize as module
-from kiroku.trace.tokenize import TOKENIZER, UNICODE_VERSION, Token, token_strings, tokenize
+from kiroku.trace.tokenize import TOKENIZER, UNICODE_VERSION, Token, token_offsets, token_strings, tokenize
 
 LICENSES = sorted(p for p in Path("/usr/share/common-licenses").iterdir() if p.is_file())
 
@@ -281,3 +281,22 @@ def test_no_token_holds_a_space() -> None:
 def test_empty_and_separator_only_text() -> None:
     for text in ("", " ", "\n\t", "...", "\u200b", "\x00", "\ud800"):
         assert token_strings(text) == [] and tokenize(text) == []
+
+
+def test_token_offsets_are_the_offsets_of_tokenize() -> None:
+    """`token_offsets` gives `tokenize`'s offsets without the strings, all of them or at least the first ``stop``;
+    on a text longer than its short pieces, and on Japanese prose with full-width and half-width forms."""
+    long_text = "\n\n".join(p.read_text(encoding="utf-8", errors="replace") for p in LICENSES[:6])
+    assert len(long_text) > 3 * module._SHORT_CHUNK
+    for text in (long_text, JAPANESE * 40, "", "。。 、"):
+        tokens = tokenize(text)
+        starts, ends = token_offsets(text)
+        assert starts.tolist() == [t.start for t in tokens]
+        assert ends.tolist() == [t.end for t in tokens]
+        for stop in (1, 100, len(tokens) - 1, len(tokens) + 5):
+            first, last = token_offsets(text, stop=stop)
+            assert len(first) >= min(stop, len(tokens))
+            assert first.tolist() == starts[: len(first)].tolist()
+            assert last.tolist() == ends[: len(last)].tolist()
+    first, _ = token_offsets(long_text, stop=10)
+    assert len(first) < len(tokenize(long_text)) // 2  # read only as far as needed

@@ -153,6 +153,8 @@ class _PendingShard:
     """Documents tokenized for the shard being filled."""
 
     docs: list[npt.NDArray[np.uint32]] = field(default_factory=list)
+    """The documents' token ids until the shard is handed to the engine (then in its `ShardInput`)."""
+    documents: int = 0
     texts: list[str] | None = None
     rows: dict[str, list[object]] = field(default_factory=lambda: {f.name: [] for f in DOCS_SCHEMA})
     tokens: int = 0
@@ -162,6 +164,7 @@ class _PendingShard:
 
     def add(self, ids: npt.NDArray[np.uint32], row: dict[str, object], cursor: Cursor, text: str) -> None:
         self.docs.append(ids)
+        self.documents += 1
         if self.texts is not None:
             self.texts.append(text)
         for name, value in row.items():
@@ -210,6 +213,9 @@ class _Builder:
             passages=self.options.passages,
             texts=pending.texts,
         )
+        pending.docs = []  # the job holds the documents (and texts) now: one copy while the shard is built
+        if pending.texts is not None:
+            pending.texts = []
         self.next_number += 1
         self._report(f"building {shard.name}", self.done, self.total)
         handle = self.engine.submit(shard, job)
@@ -242,7 +248,7 @@ class _Builder:
             {
                 "format": SHARD_FORMAT,
                 "name": shard.name,
-                "documents": len(pending.docs),
+                "documents": pending.documents,
                 "tokens": pending.tokens,
                 "text_bytes": pending.text_bytes,
                 "max_token_id": job.vocab_size,
@@ -286,7 +292,7 @@ class _Builder:
                     pending = self._pending()
             self.done += batch.num_rows
             self._report(f"tokenizing for shard {self.next_number}", self.done, total)
-        if pending.docs:
+        if pending.documents:
             self.submit(pending)
         self.finish()
 

@@ -127,7 +127,7 @@ class TraceIndex:
             return np.zeros(1, dtype=np.uint64), 1
         if sha256_file(path) != self.manifest.index.unigrams_sha256:
             raise IndexCorrupt(f"{path} does not match the index record's SHA-256; {_REBUILD}")
-        counts: npt.NDArray[np.uint64] = np.load(path, mmap_mode="r")
+        counts: npt.NDArray[np.uint64] = np.asarray(np.load(path, mmap_mode="r"))
         return counts, max(int(counts.sum()), 1)
 
     def weights(self, ids: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]:

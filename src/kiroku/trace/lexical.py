@@ -2,8 +2,8 @@
 
 Documents and queries arrive as term ids: kiroku's vocabulary ids of the matching tokens (`kiroku.trace.tokenize`),
 never through bm25s's own tokenizer, which splits on spaces and would make a Japanese sentence one token. The score
-matrix is counted with numpy (`_score_matrix`, the same matrix bm25s builds, ten times faster) and saved and
-loaded by bm25s, whose vocabulary maps ``str(term id)`` to a column.
+matrix is counted with numpy (`_score_matrix`: the matrix bm25s builds, three times faster and without a Python
+list per document), then saved by bm25s, so the directory is also one bm25s loads by itself.
 
 Scores use bm25s's ``lucene`` variant, summed over the distinct query tokens ``t`` found in the shard::
 
@@ -108,28 +108,38 @@ def _score_matrix(
     terms: npt.NDArray[np.uint32], lengths: npt.NDArray[np.int64], k1: float, b: float
 ) -> tuple[npt.NDArray[np.uint32], dict[str, Any]]:
     """The BM25 score matrix of documents given as term ids, in bm25s's layout (CSC: a column per term, a row per
-    document), and its vocabulary ``{str(term id): column}``.
+    document), and the term id of each column.
 
     bm25s's own builder (`bm25s.BM25.index`) walks the documents in Python, a `Counter` per document; here the
-    (term, document) pairs are counted with one sort, which builds the same matrix about ten times faster (the
-    tests compare the two). The values are bm25s's: ``idf(t) * tf / (tf + k1 * (1 - b + b * |d| / avgdl))`` with
-    the Lucene idf, computed in float64 and stored as float32, columns in ascending term id.
+    (term, document) pairs are counted with one sort in place, which gives the same matrix three times faster
+    (0.58 s against 1.76 s for a shard of 8M tokens; the tests compare the two). The values are bm25s's:
+    ``idf(t) * tf / (tf + k1 * (1 - b + b * |d| / avgdl))`` with the Lucene idf, computed in float64 and stored as
+    float32, columns in ascending term id.
     """
     n_docs = len(lengths)
     known = terms != 0
     ids = terms[known]
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)[known]
+    doc = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)[known]
+    del known
     doc_len = np.bincount(doc, minlength=n_docs).astype(np.float64)
     # columns in ascending term id, found with a table over the ids rather than a sort
     present = np.zeros(int(ids.max()) + 1, dtype=np.bool_)
     present[ids] = True
     columns = np.flatnonzero(present)
-    column_of = (np.cumsum(present, dtype=np.int64) - 1)[ids]
+    pairs = (np.cumsum(present, dtype=np.int64) - 1)[ids]  # each token's column ...
     del present, ids
-    pairs, tf = np.unique(column_of * n_docs + doc, return_counts=True)  # sorted by column, then document
-    del column_of, doc
-    column, row = np.divmod(pairs, n_docs)
-    del pairs
+    pairs *= n_docs
+    pairs += doc  # ... and document, as one key; sorted in place (np.unique would sort a copy)
+    del doc
+    pairs.sort()
+    first = np.empty(len(pairs), dtype=np.bool_)
+    first[:1] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    del first
+    tf = np.diff(starts, append=len(pairs))
+    column, row = np.divmod(pairs[starts], n_docs)
+    del pairs, starts
     df = np.bincount(column, minlength=len(columns))
     idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
     avgdl = float(doc_len.mean())
@@ -305,7 +315,7 @@ class LexicalIndex:
                 raise IndexCorrupt(
                     f"{path} holds {array.dtype} {array.shape}, not 1-D {np.dtype(dtype)}; {_REBUILD}"
                 )
-            arrays[key] = array
+            arrays[key] = np.asarray(array)  # a plain view of the mapping: no np.memmap overhead per lookup
         terms = arrays.pop("terms")
         params_path = directory / SUBDIR / PARAMS
         try:

@@ -77,6 +77,12 @@ SHINGLE_HASH: Final = "kiroku-shingle64/v1"
 SIGNATURE_BITS: Final = 16
 FILES: Final = ("passages.npy", "signatures.npy", "lsh.keys.npy", "lsh.passages.npy")
 BATCH: Final = 8192  # passages signed per rensa call: bounds the Python lists rensa returns
+MAX_CANDIDATES: Final = (
+    256  # candidate passages of one shard estimated for a query (those with most collisions)
+)
+EXACT_PER_MATCH: Final = (
+    4  # ... of which this many per match asked for are scored exactly, best estimates first
+)
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -615,24 +621,25 @@ class PassageIndex:
         """The number of passages."""
         return len(self.passages)
 
-    def _lookup(self, windows: _Windows) -> tuple[I64, I64]:
-        """(window, passage) candidate pairs whose band keys agree, distinct, ordered by window then passage."""
+    def _lookup(self, windows: _Windows) -> tuple[I64, I64, I64]:
+        """(window, passage) candidate pairs whose band keys agree, distinct, ordered by window then passage, with
+        the number of bands that agree for each."""
         none = np.zeros(0, dtype=np.int64)
         if not len(self.keys):
-            return none, none
+            return none, none, none
         lo = np.searchsorted(self.keys, windows.keys)  # sorted probes walk the mapped keys front to back
         found = lo < len(self.keys)
         found[found] = self.keys[lo[found]] == windows.keys[found]
         if not found.any():
-            return none, none
+            return none, none, none
         lo = lo[found]
         reps = np.searchsorted(self.keys, windows.keys[found], side="right") - lo
         slots = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
         owners = np.repeat(windows.key_windows[found], reps)
         passages = self.key_passages[slots].astype(np.int64)
         n = len(self.passages)
-        pairs = np.unique(owners * n + passages)
-        return pairs // n, pairs % n
+        pairs, bands = np.unique(owners * n + passages, return_counts=True)
+        return pairs // n, pairs % n, bands
 
     def candidates(
         self, query: npt.NDArray[np.uint32], *, stride: int | None = None
@@ -641,7 +648,7 @@ class PassageIndex:
         windows = _cut_query(query, self.config, stride)
         if windows is None:
             return []
-        w, p = self._lookup(windows)
+        w, p, _ = self._lookup(windows)
         return [
             (int(windows.bounds[i, 0]), int(windows.bounds[i, 1]), int(j)) for i, j in zip(w, p, strict=True)
         ]
@@ -654,15 +661,17 @@ class PassageIndex:
         threshold: float = 0.5,
         limit: int = 20,
         stride: int | None = None,
-        max_candidates: int = 1000,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> list[PassageMatch]:
         """Passages whose exact Jaccard with a window of ``query``, or containment in it, reaches ``threshold``.
 
         ``query`` holds the output's token ids (0 for a token outside the vocabulary); ``tokens_of(start, end)``
         returns the shard stream's tokens in ``[start, end)``. Windows are cut every ``stride`` tokens
         (default `PassageConfig.query_stride`). Candidates come from band-key lookups; when there are more than
-        ``max_candidates`` distinct passages (text repeated all over the shard) those that collide with the most
-        windows are scored. Matches come best first (score, then Jaccard, then passage number), at most ``limit``.
+        ``max_candidates`` distinct passages (text repeated all over the shard) those with the most band keys in
+        common with the windows are kept. Their Jaccard is estimated from the signatures, and the `EXACT_PER_MATCH` x ``limit``
+        best estimates (with every passage shorter than a window) are scored exactly. Matches come best first
+        (score, then Jaccard, then passage number), at most ``limit``.
         """
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must lie in [0, 1], not {threshold}")
@@ -671,15 +680,24 @@ class PassageIndex:
         windows = _cut_query(query, self.config, stride)  # checks the query even where nothing can match
         if windows is None or limit <= 0 or not len(self.passages):
             return []
-        _, pair_passages = self._lookup(windows)
+        _, pair_passages, bands = self._lookup(windows)
         if not len(pair_passages):
             return []
-        candidates, hits = np.unique(pair_passages, return_counts=True)
+        candidates, inverse = np.unique(pair_passages, return_inverse=True)
         if len(candidates) > max_candidates:
+            # the most bands agreeing over all windows: more agreeing bands, higher Jaccard with some window
+            hits = np.bincount(inverse, weights=bands, minlength=len(candidates))
             candidates = candidates[np.argsort(-hits, kind="stable")[:max_candidates]]
         candidates = np.sort(candidates)  # mapped rows read front to back
         estimated = self._estimates(candidates, windows.signatures)
         bounds = np.asarray(self.passages[candidates])
+        if len(candidates) > EXACT_PER_MATCH * limit:
+            # exact scores for the best estimates only, and for passages shorter than a window (their containment
+            # can be high while their Jaccard with any window is low)
+            best_estimate = estimated.max(axis=1)
+            chosen = bounds[:, 1] - bounds[:, 0] < self.config.window
+            chosen[np.argsort(-best_estimate, kind="stable")[: EXACT_PER_MATCH * limit]] = True
+            candidates, estimated, bounds = candidates[chosen], estimated[chosen], bounds[chosen]
         jaccards, containment = self._exact(bounds, windows, tokens_of)
         best = np.argmax(jaccards, axis=1)
         rows = np.arange(len(candidates))

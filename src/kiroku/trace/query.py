@@ -28,6 +28,7 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kiroku.trace.errors import InvalidOutput, StaleIndex
@@ -36,7 +37,7 @@ from kiroku.trace.neardup import PassageMatch
 from kiroku.trace.phrases import summary
 from kiroku.trace.semantic import model_version, query_vectors, semantic_available
 from kiroku.trace.spans import ShardMatches, Span, longest_matches, merge_matches, span_hits
-from kiroku.trace.tokenize import Token, tokenize
+from kiroku.trace.tokenize import Token, token_offsets, tokenize
 
 __all__ = ["DEFAULT_WORKERS", "MAX_OUTPUT_CHARS", "TraceOptions", "read_output", "trace_output"]
 
@@ -101,12 +102,14 @@ _OFFSETS_KEPT: Final = 64
 class _Snippets:
     """Documents' texts read once per catalog row group, checked against their content hash; the token offsets of
     the last `_OFFSETS_KEPT` documents snipped are kept, since the spans of a copied output cite the same few
-    documents over and over and tokenizing a whole document is the costliest step of a snippet."""
+    documents over and over. A document is tokenized only as far as its snippets reach (`token_offsets`)."""
 
     catalog_dir: Path
-    cache: dict[tuple[str, int], list[str | None]] = field(default_factory=dict)
+    cache: dict[tuple[str, int], pa.Array] = field(default_factory=dict)
     files: dict[Path, pq.ParquetFile] = field(default_factory=dict)
-    offsets: dict[bytes, tuple[list[int], list[int]]] = field(default_factory=dict)
+    offsets: dict[bytes, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], bool]] = field(
+        default_factory=dict
+    )
 
     def text(self, doc: dict[str, Any]) -> str | None:
         """The document's text, or None when its catalog text file is gone (retention) or does not match."""
@@ -123,14 +126,16 @@ class _Snippets:
             if row < start + rows:
                 key = (str(path), group)
                 if key not in self.cache:
-                    self.cache[key] = parquet.read_row_group(group, columns=["text"]).column(0).to_pylist()
-                text = self.cache[key][row - start]
+                    self.cache[key] = (
+                        parquet.read_row_group(group, columns=["text"]).column(0).combine_chunks()
+                    )
+                text = self.cache[key][row - start].as_py()  # only this row becomes a Python string
                 if (
                     text is None
                     or hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() != doc["doc_id"]
                 ):
                     return None
-                return text
+                return str(text)
             start += rows
         return None
 
@@ -138,22 +143,24 @@ class _Snippets:
         """Tokens ``offset .. offset+length`` of the document with ``context`` tokens either side, as
         before/match/after strings; None when its text cannot be read."""
         text = self.text(doc)
-        if text is None:
+        if text is None or length == 0:
             return None
+        need = offset + length + context
         key = bytes(doc["doc_id"])
         found = self.offsets.pop(key, None)
-        if found is None:
-            tokens = tokenize(text)
-            found = ([t.start for t in tokens], [t.end for t in tokens])
+        if found is None or (len(found[0]) < need and not found[2]):
+            stop = max(need, 2 * len(found[0]) if found else 0)
+            starts, ends = token_offsets(text, stop=stop)
+            found = (starts, ends, len(starts) < stop)  # fewer than asked for: the whole document was read
             if len(self.offsets) >= _OFFSETS_KEPT:
                 del self.offsets[next(iter(self.offsets))]
         self.offsets[key] = found  # most recently used last
-        starts, ends = found
-        if offset + length > len(starts) or length == 0:
+        starts, ends, _ = found
+        if offset + length > len(starts):
             return None
-        lo = starts[max(0, offset - context)]
-        hi = ends[min(len(ends), offset + length + context) - 1]
-        first, last = starts[offset], ends[offset + length - 1]
+        lo = int(starts[max(0, offset - context)])
+        hi = int(ends[min(len(ends), need) - 1])
+        first, last = int(starts[offset]), int(ends[offset + length - 1])
         return {"before": text[lo:first], "match": text[first:last], "after": text[last:hi]}
 
 

@@ -52,7 +52,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["TOKENIZER", "UNICODE_VERSION", "Token", "token_strings", "tokenize"]
+__all__ = ["TOKENIZER", "UNICODE_VERSION", "Token", "token_offsets", "token_strings", "tokenize"]
 
 TOKENIZER: Final = "kiroku.tokens/v1"
 UNICODE_VERSION: Final = unicodedata.unidata_version
@@ -121,6 +121,8 @@ _ASCII: Final = bytes(
 ) + bytes(range(128, 256))
 # texts are processed in pieces of about this many characters, cut before a space (bounded temporary memory)
 _CHUNK: Final = 1 << 20
+# ... and in pieces of this many when only the first tokens are wanted (`token_offsets` with ``stop``)
+_SHORT_CHUNK: Final = 1 << 14
 _CUTS: Final = (" ", "\n", "\t", "\u3000", "\u3002")
 # below one complex character in this many, `_normalise` splices their clusters in rather than mapping every one
 _SPLICE: Final = 64
@@ -183,15 +185,39 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _pieces(text: str) -> Iterator[tuple[int, str]]:
-    """``text`` in pieces of about `_CHUNK` characters with their offsets, cut only before one of `_CUTS`.
+def token_offsets(text: str, stop: int | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The ``[start, end)`` offsets in ``text`` of the tokens `tokenize` gives, as two arrays, without the strings.
+
+    With ``stop``, the text is read only until at least ``stop`` tokens are found (all of them if it holds fewer):
+    a snippet of a long document needs the offsets up to its span, not the whole document tokenized.
+    """
+    starts: list[npt.NDArray[np.int64]] = []
+    ends: list[npt.NDArray[np.int64]] = []
+    found = 0
+    for base, piece in _pieces(text, _CHUNK if stop is None else _SHORT_CHUNK):
+        normalised, spans = _normalise(piece, offsets=True)
+        first, after = _bounds(_classes(normalised))
+        if spans is not None:
+            first, after = spans[0][first], spans[1][after - 1]
+        starts.append(first + base)
+        ends.append(after + base)
+        found += len(first)
+        if stop is not None and found >= stop:
+            break
+    if not starts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(starts).astype(np.int64), np.concatenate(ends).astype(np.int64)
+
+
+def _pieces(text: str, size: int = _CHUNK) -> Iterator[tuple[int, str]]:
+    """``text`` in pieces of about ``size`` characters with their offsets, cut only before one of `_CUTS`.
 
     Those characters (spaces, tab, line feed, "。") start a cluster and separate tokens: nothing straddles a cut.
     """
     start = 0
-    while len(text) - start > _CHUNK:
-        limit = start + _CHUNK
-        cut = max(text.rfind(c, start + _CHUNK // 2, limit) for c in _CUTS)
+    while len(text) - start > size:
+        limit = start + size
+        cut = max(text.rfind(c, start + size // 2, limit) for c in _CUTS)
         if cut <= start:
             break
         yield start, text[start:cut]
