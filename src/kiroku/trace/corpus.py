@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kiroku.catalog import _duck as duck
 from kiroku.catalog import find_stage, list_runs, list_stages
@@ -142,6 +144,28 @@ _ROWS = 1 << 40
 _POSITION = f"list_position($1, d.filename)::BIGINT * {_ROWS} + d.file_row_number"
 
 
+def _with_texts(wanted: pa.Table, text_file: Path) -> Iterator[pa.RecordBatch]:
+    """``wanted`` (rows of one catalog shard, ascending ``row``) with each row's text, in batches of at most
+    `BATCH_ROWS`, reading only the text file's row groups that hold wanted rows."""
+    parquet = pq.ParquetFile(text_file)
+    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
+    group_starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+    rows = wanted.column("row").to_numpy()
+    if rows[-1] >= group_starts[-1]:
+        raise TraceError(f"{text_file} holds {group_starts[-1]} texts, fewer than its docs file's rows")
+    groups = np.searchsorted(group_starts, rows, side="right") - 1
+    done = 0
+    for group in np.unique(groups).tolist():
+        upto = done + int(np.count_nonzero(groups == group))
+        texts = parquet.read_row_group(group, columns=["text"]).column(0)
+        picked = texts.take(pa.array(rows[done:upto] - group_starts[group]))
+        part = wanted.slice(done, upto - done).append_column("text", picked)
+        yield from part.to_batches(max_chunksize=BATCH_ROWS)
+        done = upto
+        del texts, picked, part
+        pa.default_memory_pool().release_unused()  # mimalloc keeps freed pages otherwise: megabytes per group
+
+
 def scope_batches(
     ledger: Ledger,
     catalog_dir: Path,
@@ -152,7 +176,9 @@ def scope_batches(
 ) -> Iterator[tuple[CorpusFile, pa.RecordBatch]]:
     """The scope's documents after ``after``, in order, as batches of ``doc_id, url, domain, source, row, text``.
 
-    ``row`` is the document's row in its shard's docs and text files (written together, so the same row).
+    ``row`` is the document's row in its shard's docs and text files (written together, so the same row). Texts
+    are read one row group of the text file at a time, so memory holds a few megabytes of text whatever the size
+    of the catalog's files (a join of the two files in DuckDB held several times a file's text).
     """
     if not files:
         return
@@ -170,19 +196,16 @@ def scope_batches(
             if after is not None and file.record < after.record:
                 continue
             start = after.row if after is not None and file.record == after.record else -1
-            query = (
-                "SELECT d.doc_id, d.url, d.domain, d.source, d.file_row_number AS row, t.text "
+            # which rows: the docs file alone (no text), so the query holds ids and URLs, never texts
+            wanted = con.sql(
+                "SELECT d.doc_id, d.url, d.domain, d.source, d.file_row_number AS row "
                 f"FROM read_parquet({_literal(file.docs_file)}, file_row_number = true) d "
-                f"JOIN read_parquet({_literal(file.text_file)}, file_row_number = true) t "
-                "ON t.file_row_number = d.file_row_number "
                 "SEMI JOIN firsts f ON f.doc_id = d.doc_id AND f.pos = "
                 f"{number} * {_ROWS} + d.file_row_number "
                 f"WHERE d.file_row_number > {start} ORDER BY d.file_row_number"
-            )
-            reader = duck.arrow_reader(con.sql(query), BATCH_ROWS)
-            for batch in reader:
-                if batch.num_rows:
-                    yield file, batch
+            ).to_arrow_table()
+            if wanted.num_rows:
+                yield from ((file, batch) for batch in _with_texts(wanted, Path(file.text_file)))
     except duckdb.Error as exc:
         raise TraceError(f"cannot read the catalog's files for scope {scope.label}: {exc}") from exc
     finally:
