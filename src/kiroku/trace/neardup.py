@@ -621,25 +621,41 @@ class PassageIndex:
         """The number of passages."""
         return len(self.passages)
 
-    def _lookup(self, windows: _Windows) -> tuple[I64, I64, I64]:
-        """(window, passage) candidate pairs whose band keys agree, distinct, ordered by window then passage, with
-        the number of bands that agree for each."""
+    def _matches(self, windows: _Windows, *, owners: bool) -> tuple[I64, I64]:
+        """Every band-key match of the windows: the passage of each (one per band that agrees, so a passage may
+        come several times), with ``owners`` also the window of each (else an empty array)."""
         none = np.zeros(0, dtype=np.int64)
         if not len(self.keys):
-            return none, none, none
+            return none, none
         lo = np.searchsorted(self.keys, windows.keys)  # sorted probes walk the mapped keys front to back
         found = lo < len(self.keys)
         found[found] = self.keys[lo[found]] == windows.keys[found]
         if not found.any():
-            return none, none, none
+            return none, none
         lo = lo[found]
         reps = np.searchsorted(self.keys, windows.keys[found], side="right") - lo
         slots = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
-        owners = np.repeat(windows.key_windows[found], reps)
         passages = self.key_passages[slots].astype(np.int64)
+        return (np.repeat(windows.key_windows[found], reps) if owners else none), passages
+
+    def _lookup(self, windows: _Windows) -> tuple[I64, I64, I64]:
+        """(window, passage) candidate pairs whose band keys agree, distinct, ordered by window then passage, with
+        the number of bands that agree for each."""
+        owners, passages = self._matches(windows, owners=True)
         n = len(self.passages)
         pairs, bands = np.unique(owners * n + passages, return_counts=True)
         return pairs // n, pairs % n, bands
+
+    def _candidates(self, windows: _Windows) -> tuple[I64, I64]:
+        """The LSH query proper: the distinct candidate passages, ascending, and how many (window, band) keys each
+        shares with the query."""
+        _, passages = self._matches(windows, owners=False)
+        if len(passages) * 16 > len(self.passages):  # text repeated all over the shard: one pass beats a sort
+            counts = np.bincount(passages, minlength=len(self.passages))
+            candidates = np.flatnonzero(counts)
+            return candidates, counts[candidates]
+        candidates, hits = np.unique(passages, return_counts=True)
+        return candidates, hits
 
     def candidates(
         self, query: npt.NDArray[np.uint32], *, stride: int | None = None
@@ -680,13 +696,11 @@ class PassageIndex:
         windows = _cut_query(query, self.config, stride)  # checks the query even where nothing can match
         if windows is None or limit <= 0 or not len(self.passages):
             return []
-        _, pair_passages, bands = self._lookup(windows)
-        if not len(pair_passages):
+        candidates, hits = self._candidates(windows)
+        if not len(candidates):
             return []
-        candidates, inverse = np.unique(pair_passages, return_inverse=True)
         if len(candidates) > max_candidates:
             # the most bands agreeing over all windows: more agreeing bands, higher Jaccard with some window
-            hits = np.bincount(inverse, weights=bands, minlength=len(candidates))
             candidates = candidates[np.argsort(-hits, kind="stable")[:max_candidates]]
         candidates = np.sort(candidates)  # mapped rows read front to back
         estimated = self._estimates(candidates, windows.signatures)
