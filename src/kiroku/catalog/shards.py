@@ -103,8 +103,9 @@ def replace_durably(tmp: Path, path: Path) -> None:
     tmp.replace(path)
 
 
-# Text files keep small row groups so that one document's text (a trace snippet) is read without the whole file.
-TEXT_ROW_GROUP = 256
+# Text files keep small row groups so that one document's text (a trace snippet) is read without the whole file:
+# a reader decompresses a whole row group, and 32 documents of web text are a few hundred kilobytes.
+TEXT_ROW_GROUP = 32
 
 
 def _write_atomically(table: pa.Table, path: Path, row_group_size: int | None = None) -> str:
