@@ -8,13 +8,10 @@ build adds shards for the documents of catalog shards recorded since (a stage's 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -29,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kiroku.ledger import Ledger
+from kiroku.trace._memory import return_freed_memory
 from kiroku.trace.corpus import CorpusFile, Cursor, Scope, scope_batches, scope_files
 from kiroku.trace.engines import ShardEngine, open_engine
 from kiroku.trace.errors import IndexCorrupt, TraceError
@@ -261,7 +259,7 @@ class _Builder:
             },
         )
         self.new_shards += 1
-        _return_freed_memory()
+        return_freed_memory()  # the next shard starts from one shard's footprint
 
     def _pending(self) -> _PendingShard:
         return _PendingShard(texts=[] if self.options.semantic else None)
@@ -303,26 +301,6 @@ class _Builder:
     def _report(self, what: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(what, done, total)
-
-
-def _return_freed_memory() -> None:
-    """Give the memory freed by a finished shard back to the system, so the build's footprint stays that of one
-    shard: Arrow's allocator (mimalloc) and glibc's keep freed pages for reuse, and over a long build those pages
-    add up (measured: about 10 MiB more a shard without this)."""
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-_LIBC = _glibc() if sys.platform.startswith("linux") else None
 
 
 def _resume_cursor(directory: Path) -> Cursor | None:
