@@ -56,6 +56,7 @@ __all__ = [
     "record_run",
     "resolve_mix",
     "runs_of",
+    "toml_error_message",
     "validation_message",
 ]
 
@@ -319,17 +320,20 @@ def validation_message(exc: ValidationError) -> str:
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
 
+def toml_error_message(origin: str, exc: tomllib.TOMLDecodeError) -> str:
+    """``origin: line L, column C: not valid TOML: why`` for a TOML syntax error."""
+    found = _TOML_POSITION.match(str(exc))
+    if found:
+        return f"{origin}: line {found['line']}, column {found['col']}: not valid TOML: {found['msg']}"
+    return f"{origin}: not valid TOML: {exc}"
+
+
 def parse_run(text: str, origin: str = "RUN.toml") -> TrainingRun:
     """Parse and validate a run file's text; `RunError` messages start with ``origin`` and the line or field."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        found = _TOML_POSITION.match(str(exc))
-        if found:
-            raise RunError(
-                f"{origin}: line {found['line']}, column {found['col']}: not valid TOML: {found['msg']}"
-            ) from exc
-        raise RunError(f"{origin}: not valid TOML: {exc}") from exc
+        raise RunError(toml_error_message(origin, exc)) from exc
     try:
         return TrainingRun.model_validate(data)
     except ValidationError as exc:
