@@ -3,11 +3,13 @@
 - `DisclosureError`: anything that stops a statement from being built or checked.
   - `RegimeError`: a regime's requirements file is missing, not valid TOML, or breaks its schema (the message names
     the file and the line or field).
+  - `PolicyError`: the statement policy file is missing, not valid TOML, breaks its schema, or explains a
+    requirement the regime does not have (the message names the file and the field).
 """
 
 from __future__ import annotations
 
-__all__ = ["DisclosureError", "RegimeError"]
+__all__ = ["DisclosureError", "PolicyError", "RegimeError"]
 
 
 class DisclosureError(Exception):
@@ -16,3 +18,7 @@ class DisclosureError(Exception):
 
 class RegimeError(DisclosureError):
     """A regime's requirements file cannot be used as it is."""
+
+
+class PolicyError(DisclosureError):
+    """The statement policy file cannot be used as it is."""
