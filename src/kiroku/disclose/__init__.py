@@ -1,5 +1,5 @@
 """Disclosures derived from the ledger: the regimes a statement answers, the firm's policy file, and which models
-are in scope.
+are in scope, and the evidence derived from the catalog in a public and a regulator tier.
 
 A regime (today Japan's draft AI IP Code of April 2026) is data, not code: its requirements, their wording in
 Japanese and English, the tier each belongs to and the evidence kiroku derives for it live in a versioned TOML file
@@ -7,6 +7,7 @@ under ``kiroku/disclose/regimes/``, so the final text of the code, or another re
 """
 
 from kiroku.disclose.errors import DisclosureError, PolicyError, RegimeError
+from kiroku.disclose.evidence import Evidence, blocklist_evidence, data_source_evidence, optout_evidence
 from kiroku.disclose.policy import Explanation, Firm, Policy, ScopeThresholds, load_policy, parse_policy
 from kiroku.disclose.regime import EVIDENCE, Regime, Requirement, bundled_regimes, load_regime
 from kiroku.disclose.scope import ModelFacts, ScopeDecision, decide, decide_scope, model_facts
@@ -14,6 +15,7 @@ from kiroku.disclose.scope import ModelFacts, ScopeDecision, decide, decide_scop
 __all__ = [
     "EVIDENCE",
     "DisclosureError",
+    "Evidence",
     "Explanation",
     "Firm",
     "ModelFacts",
@@ -24,11 +26,14 @@ __all__ = [
     "Requirement",
     "ScopeDecision",
     "ScopeThresholds",
+    "blocklist_evidence",
     "bundled_regimes",
+    "data_source_evidence",
     "decide",
     "decide_scope",
     "load_policy",
     "load_regime",
     "model_facts",
+    "optout_evidence",
     "parse_policy",
 ]

@@ -13,7 +13,7 @@ through a datatrove pipeline.
 
 from typing import Any
 
-from kiroku.ingest._runner import BlocklistStep, IngestError, IngestResult, ingest_files
+from kiroku.ingest._runner import BlocklistStep, IngestError, IngestResult, Step, ingest_files
 from kiroku.ingest.jsonl import JsonlFields, read_jsonl
 from kiroku.ingest.openlineage import OpenLineageError, OpenLineageResult, ingest_openlineage
 from kiroku.ingest.parquet import read_parquet
@@ -26,6 +26,7 @@ __all__ = [
     "JsonlFields",
     "OpenLineageError",
     "OpenLineageResult",
+    "Step",
     "WarcReader",
     "WarcSummary",
     "ingest_files",

@@ -1,0 +1,189 @@
+"""Evidence computed from the catalog, in two tiers, with the non-compliance it shows.
+
+Each derivation returns an `Evidence`: ``public`` holds what a public statement may show (shares as bands, the
+protocols honoured, blocklist names, counts as orders of magnitude), ``regulator`` the full figures (a superset),
+and ``findings`` the non-compliance the record shows in plain words (a statement marks the requirement "explains"
+and refuses to build until the policy file explains it). A public statement is built from ``public`` alone, so no
+regulator-only figure can reach it.
+
+This module derives the evidence keys ``data_sources``, ``optouts`` and ``blocklists`` (see
+`kiroku.disclose.regime.EVIDENCE`) from the catalog's shard files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from kiroku.catalog import _duck as duck
+from kiroku.catalog import list_sources
+from kiroku.catalog.stats import catalog_shards, docs_files
+from kiroku.disclose.errors import DisclosureError
+from kiroku.ledger import Ledger
+
+__all__ = [
+    "Evidence",
+    "blocklist_evidence",
+    "count_band",
+    "data_source_evidence",
+    "optout_evidence",
+    "share_band",
+]
+
+_SHARE_BANDS = ((0.0, "0%"), (0.01, "under 1%"), (0.05, "1–5%"), (0.10, "5–10%"), (0.25, "10–25%"),
+                (0.50, "25–50%"), (0.75, "50–75%"), (1.0, "75–100%"))  # fmt: skip
+_PROTOCOLS = {
+    "robots": "robots.txt (RFC 9309)",
+    "tdmrep": "TDMRep (W3C community group report)",
+    "x-robots-tag": "X-Robots-Tag noai / noimageai",
+    "meta-robots": "HTML meta robots noai / noimageai",
+    "blocklist": "blocklists of piracy sites",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One evidence key's figures, in the public and the regulator tier, and what they show wrong."""
+
+    key: str
+    public: dict[str, Any]
+    regulator: dict[str, Any]
+    findings: tuple[str, ...] = field(default=())
+
+
+def share_band(part: int, whole: int) -> str:
+    """A share as the band a public statement shows: ``0%``, ``under 1%``, ``1–5%``, ... ``75–100%``."""
+    if part <= 0 or whole <= 0:
+        return "0%"
+    share = part / whole
+    for upper, label in _SHARE_BANDS[1:]:
+        if share < upper or upper == 1.0:
+            return label
+    return _SHARE_BANDS[-1][1]
+
+
+def count_band(count: int) -> str:
+    """A count as its order of magnitude: ``0``, ``1–9``, ``10–99``, ``100–999``, ``1,000–9,999``, ..."""
+    if count <= 0:
+        return "0"
+    low = 10 ** (len(str(count)) - 1)
+    return f"{low:,}–{low * 10 - 1:,}"
+
+
+def _docs(ledger: Ledger, catalog_dir: Path) -> list[str]:
+    return list(docs_files(catalog_shards(ledger), catalog_dir))
+
+
+def _rows(files: list[str], query: str) -> list[tuple[Any, ...]]:
+    if not files:
+        return []
+    con = duck.connect()
+    try:
+        con.read_parquet(files).create_view("docs")
+        return con.execute(query).fetchall()
+    except duckdb.Error as exc:
+        raise DisclosureError(f"cannot read the catalog's shard files: {exc}") from exc
+    finally:
+        con.close()
+
+
+def data_source_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
+    """Types and sources of the kept data: per data type (public dataset, web crawl, ...), its share of the kept
+    tokens as a band (public) and its documents, kept documents and tokens by source (regulator)."""
+    types = {source.name: source.type.value for _, source in list_sources(ledger)}
+    rows = _rows(
+        _docs(ledger, catalog_dir),
+        "SELECT source, count(*), count(*) FILTER (WHERE kept), coalesce(sum(tokens) FILTER (WHERE kept), 0) "
+        "FROM docs GROUP BY source ORDER BY source",
+    )
+    by_source: dict[str, dict[str, Any]] = {
+        source: {
+            "type": types.get(source, "unknown"),
+            "documents": int(n),
+            "kept": int(k),
+            "kept_tokens": int(t),
+        }
+        for source, n, k, t in rows
+    }
+    by_type: dict[str, int] = {}
+    for entry in by_source.values():
+        kind = str(entry["type"])
+        by_type[kind] = by_type.get(kind, 0) + int(entry["kept_tokens"])
+    total = sum(by_type.values())
+    return Evidence(
+        key="data_sources",
+        public={
+            "types": {
+                kind: {"share_of_kept_tokens": share_band(tokens, total)}
+                for kind, tokens in sorted(by_type.items())
+            }
+        },
+        regulator={
+            "kept_tokens": total,
+            "types": {
+                kind: {"kept_tokens": tokens, "share": round(tokens / total, 4) if total else 0.0}
+                for kind, tokens in sorted(by_type.items())
+            },
+            "sources": by_source,
+        },
+    )
+
+
+def optout_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
+    """Opt-outs honoured: documents dropped by each signal, and any kept document that carries one (the record
+    then shows the opt-out was not honoured, a finding)."""
+    files = _docs(ledger, catalog_dir)
+    rows = _rows(
+        files,
+        "SELECT reason, count(*) FILTER (WHERE NOT kept), count(*) FILTER (WHERE kept) "
+        "FROM (SELECT unnest(optout) AS reason, kept FROM docs) GROUP BY reason ORDER BY reason",
+    )
+    totals = _rows(
+        files,
+        "SELECT count(*) FILTER (WHERE NOT kept), count(*) FILTER (WHERE kept) FROM docs WHERE len(optout) > 0",
+    )
+    documents_dropped, documents_kept = (int(v or 0) for v in totals[0]) if totals else (0, 0)
+    dropped = {reason: int(d) for reason, d, _ in rows if d}
+    kept = {reason: int(k) for reason, _, k in rows if k}
+    families = sorted({reason.split(":", 1)[0] for reason, _, _ in rows})
+    findings: tuple[str, ...] = ()
+    if documents_kept:
+        listed = ", ".join(f"{reason}: {count:,}" for reason, count in sorted(kept.items()))
+        findings = (
+            f"{documents_kept:,} documents in the kept set carry an opt-out signal that was not honoured "
+            f"(by signal: {listed})",
+        )
+    return Evidence(
+        key="optouts",
+        public={
+            "protocols_seen": [_PROTOCOLS.get(family, family) for family in families],
+            "documents_dropped": count_band(documents_dropped),
+            "kept_despite_optout": count_band(documents_kept),
+        },
+        regulator={
+            "documents_dropped": documents_dropped,
+            "kept_despite_optout": documents_kept,
+            "dropped_by_signal": dropped,
+            "kept_despite_signal": kept,
+        },
+        findings=findings,
+    )
+
+
+def blocklist_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
+    """Blocklists against piracy sites: the lists that dropped documents (public: names and a count band;
+    regulator: the count per list)."""
+    rows = _rows(
+        _docs(ledger, catalog_dir),
+        "SELECT reason, count(*) FROM (SELECT unnest(optout) AS reason FROM docs) "
+        "WHERE starts_with(reason, 'blocklist:') GROUP BY reason ORDER BY reason",
+    )
+    counts = {reason.removeprefix("blocklist:"): int(n) for reason, n in rows}
+    return Evidence(
+        key="blocklists",
+        public={"blocklists": sorted(counts), "documents_dropped": count_band(sum(counts.values()))},
+        regulator={"dropped_by_blocklist": counts},
+    )
