@@ -5,6 +5,8 @@
     the file and the line or field).
   - `PolicyError`: the statement policy file is missing, not valid TOML, breaks its schema, or explains a
     requirement the regime does not have (the message names the file and the field).
+    - `MissingExplanation`: the record shows a requirement is not complied with and the policy does not explain it.
+  - `SignatureError`: a disclosure document's signature is missing, malformed, by another key, or does not match.
 """
 
 from __future__ import annotations
