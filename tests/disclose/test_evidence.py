@@ -14,8 +14,10 @@ from kiroku.catalog.shards import Document
 from kiroku.disclose.evidence import (
     blocklist_evidence,
     count_band,
+    crawler_evidence,
     data_source_evidence,
     optout_evidence,
+    retention_evidence,
     share_band,
 )
 from kiroku.ingest import BlocklistStep, Step, ingest_files, read_jsonl
@@ -134,3 +136,33 @@ def test_an_empty_catalog_gives_empty_evidence(store_url: str, tmp_path: Path) -
     assert data_source_evidence(ledger, tmp_path).public == {"types": {}}
     assert optout_evidence(ledger, tmp_path).findings == ()
     assert blocklist_evidence(ledger, tmp_path).public == {"blocklists": [], "documents_dropped": "0"}
+
+
+def test_crawler_activity_of_the_web_crawl_sources(catalog: tuple[Ledger, Path]) -> None:
+    evidence = crawler_evidence(*catalog, agents=["AcmeBot/1.0"])
+    assert evidence.public["user_agents"] == ["AcmeBot/1.0"] and evidence.public["crawled"] is True
+    assert (evidence.public["pages"], evidence.public["hosts"]) == ("10–99", "10–99")
+    regulator = evidence.regulator
+    assert (regulator["pages"], regulator["hosts"]) == (
+        40,
+        25,
+    )  # 22 sites, the pirate, reserved and opted-out
+    assert set(regulator["sources"]) == {"crawl"}  # the public dataset is no crawl
+    assert regulator["sources"]["crawl"]["kept"] == 25
+
+
+def test_no_crawl_says_so(store_url: str, tmp_path: Path) -> None:
+    ledger = Ledger.create(store_url, "test.kiroku/ledger")
+    evidence = crawler_evidence(ledger, tmp_path, agents=[])
+    assert evidence.public == {"user_agents": [], "crawled": False}
+
+
+def test_retention_policy_and_when_it_ends(catalog: tuple[Ledger, Path]) -> None:
+    evidence = retention_evidence(*catalog)
+    assert evidence.public["default_period"] == evidence.regulator["default_period"]
+    kinds = {entry["kind"]: entry for entry in evidence.regulator["kinds"]}
+    public = {entry["kind"]: entry for entry in evidence.public["kinds"]}
+    assert set(kinds) == set(public)
+    for kind, entry in public.items():
+        assert set(entry) <= {"kind", "period", "earliest_end", "latest_end"}
+        assert "records" in kinds[kind]

@@ -8,7 +8,21 @@ under ``kiroku/disclose/regimes/``, so the final text of the code, or another re
 """
 
 from kiroku.disclose.errors import DisclosureError, PolicyError, RegimeError
-from kiroku.disclose.evidence import Evidence, blocklist_evidence, data_source_evidence, optout_evidence
+from kiroku.disclose.evidence import (
+    Evidence,
+    blocklist_evidence,
+    crawler_evidence,
+    data_source_evidence,
+    optout_evidence,
+    retention_evidence,
+)
+from kiroku.disclose.index_evidence import domain_index_evidence, trace_index_evidence
+from kiroku.disclose.model_evidence import (
+    inquiry_evidence,
+    model_evidence,
+    provenance_evidence,
+    training_evidence,
+)
 from kiroku.disclose.policy import Explanation, Firm, Policy, ScopeThresholds, load_policy, parse_policy
 from kiroku.disclose.regime import EVIDENCE, Regime, Requirement, bundled_regimes, load_regime
 from kiroku.disclose.scope import ModelFacts, ScopeDecision, decide, decide_scope, model_facts
@@ -35,14 +49,22 @@ __all__ = [
     "answer_requirement",
     "blocklist_evidence",
     "bundled_regimes",
+    "crawler_evidence",
     "data_source_evidence",
     "decide",
     "decide_scope",
+    "domain_index_evidence",
+    "inquiry_evidence",
     "load_policy",
     "load_regime",
+    "model_evidence",
     "model_facts",
     "optout_evidence",
     "parse_policy",
+    "provenance_evidence",
+    "retention_evidence",
     "sign_document",
+    "trace_index_evidence",
+    "training_evidence",
     "verify_document",
 ]

@@ -6,8 +6,8 @@ and ``findings`` the non-compliance the record shows in plain words (a statement
 and refuses to build until the policy file explains it). A public statement is built from ``public`` alone, so no
 regulator-only figure can reach it.
 
-This module derives the evidence keys ``data_sources``, ``optouts`` and ``blocklists`` (see
-`kiroku.disclose.regime.EVIDENCE`) from the catalog's shard files.
+This module derives the evidence keys ``data_sources``, ``optouts``, ``blocklists``, ``crawler`` and ``retention``
+(see `kiroku.disclose.regime.EVIDENCE`) from the catalog's shard files and the ledger.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import duckdb
 
 from kiroku.catalog import _duck as duck
 from kiroku.catalog import list_sources
+from kiroku.catalog.retention import plan_retention
 from kiroku.catalog.stats import catalog_shards, docs_files
 from kiroku.disclose.errors import DisclosureError
 from kiroku.ledger import Ledger
@@ -186,4 +187,76 @@ def blocklist_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
         key="blocklists",
         public={"blocklists": sorted(counts), "documents_dropped": count_band(sum(counts.values()))},
         regulator={"dropped_by_blocklist": counts},
+    )
+
+
+def crawler_evidence(ledger: Ledger, catalog_dir: Path, agents: list[str]) -> Evidence:
+    """Crawler activity of the web-crawl sources: the user agents (``agents``, as configured), the period of the
+    fetches, and how many pages and hosts (public: dates and orders of magnitude; regulator: the counts by source
+    and the pages dropped by each opt-out signal)."""
+    crawled = [source.name for _, source in list_sources(ledger) if source.type.value == "web_crawl"]
+    files = _docs(ledger, catalog_dir)
+    if not crawled or not files:
+        return Evidence(
+            "crawler", {"user_agents": agents, "crawled": False}, {"user_agents": agents, "crawled": False}
+        )
+    names = ", ".join("'" + name.replace("'", "''") + "'" for name in crawled)
+    rows = _rows(
+        files,
+        "SELECT source, count(*), count(DISTINCT host), count(*) FILTER (WHERE kept), min(fetch_time), "
+        f"max(fetch_time) FROM docs WHERE source IN ({names}) GROUP BY source ORDER BY source",
+    )
+    sources: dict[str, dict[str, Any]] = {
+        source: {
+            "pages": int(pages),
+            "hosts": int(hosts),
+            "kept": int(kept),
+            "first_fetch": first.isoformat() if first else None,
+            "last_fetch": last.isoformat() if last else None,
+        }
+        for source, pages, hosts, kept, first, last in rows
+    }
+    firsts = [row[4] for row in rows if row[4] is not None]
+    lasts = [row[5] for row in rows if row[5] is not None]
+    period = {
+        "from": min(firsts).date().isoformat() if firsts else None,
+        "to": max(lasts).date().isoformat() if lasts else None,
+    }
+    pages = sum(int(entry["pages"]) for entry in sources.values())
+    hosts = _rows(files, f"SELECT count(DISTINCT host) FROM docs WHERE source IN ({names})")
+    host_count = int(hosts[0][0]) if hosts else 0
+    return Evidence(
+        "crawler",
+        {
+            "user_agents": agents,
+            "crawled": True,
+            "period": period,
+            "pages": count_band(pages),
+            "hosts": count_band(host_count),
+        },
+        {
+            "user_agents": agents,
+            "crawled": True,
+            "period": period,
+            "pages": pages,
+            "hosts": host_count,
+            "sources": sources,
+        },
+    )
+
+
+def retention_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
+    """The ledger's retention policy and when each obligation ends: per record kind, its period and the earliest
+    and latest end (public); with the records held, ended and due (regulator)."""
+    plan = plan_retention(ledger, catalog_dir) if ledger.size else None
+    default = str(ledger.retention.default) if ledger.retention.default is not None else "forever"
+    kinds = [entry.to_json() for entry in plan.kinds] if plan is not None else []
+    public_kinds = [
+        {key: entry[key] for key in ("kind", "period", "earliest_end", "latest_end") if key in entry}
+        for entry in kinds
+    ]
+    return Evidence(
+        "retention",
+        {"default_period": default, "kinds": public_kinds},
+        {"default_period": default, "kinds": kinds},
     )
