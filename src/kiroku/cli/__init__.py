@@ -25,6 +25,7 @@ from kiroku.cli import retention as retention_commands
 from kiroku.cli import run as run_commands
 from kiroku.cli import source as source_commands
 from kiroku.cli import stage as stage_commands
+from kiroku.cli import statement as statement_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
 from kiroku.cli.trace import trace as trace_command
 from kiroku.domains.bundle import DOMAIN_FORMAT, VerifiedDomain, verify_domain_bundle
@@ -50,6 +51,7 @@ app.add_typer(stage_commands.app, name="stage")
 app.add_typer(run_commands.app, name="run")
 app.add_typer(model_commands.app, name="model")
 app.add_typer(doc_commands.app, name="doc")
+app.add_typer(statement_commands.app, name="statement")
 app.add_typer(retention_commands.app, name="retention")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(query_commands.app, name="query")

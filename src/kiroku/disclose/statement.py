@@ -1,0 +1,178 @@
+"""The annual comply-or-explain statement: every requirement of a regime answered from the record, signed.
+
+`build_statement` derives every evidence key a regime's requirements name (`kiroku.disclose.regime.EVIDENCE`),
+decides each requirement's status (`kiroku.disclose.status`), binds the statement to a signed ledger checkpoint and
+signs it (`kiroku.disclose.signing`). Two tiers come from the same derivation:
+
+- ``public``: requirements of the public tier only, each with its evidence's public view (bands, names, dates),
+  its status and the firm's explanation; the findings behind an "explains" are left out, since they carry figures;
+- ``regulator``: every requirement, with the full figures and the findings.
+
+A public statement is assembled from public views alone, so a regulator-only figure cannot reach it.
+`verify_statement` checks the signature and the checkpoint offline against the firm's public key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from kiroku.catalog.runs import list_runs
+from kiroku.disclose.errors import DisclosureError, PolicyError
+from kiroku.disclose.evidence import (
+    Evidence,
+    blocklist_evidence,
+    crawler_evidence,
+    data_source_evidence,
+    optout_evidence,
+    retention_evidence,
+)
+from kiroku.disclose.index_evidence import domain_index_evidence, trace_index_evidence
+from kiroku.disclose.model_evidence import (
+    inquiry_evidence,
+    model_evidence,
+    provenance_evidence,
+    training_evidence,
+)
+from kiroku.disclose.policy import Policy
+from kiroku.disclose.regime import Regime
+from kiroku.disclose.scope import decide_scope
+from kiroku.disclose.signing import SignatureError, sign_document, verify_document
+from kiroku.disclose.status import Answer, answer_requirement
+from kiroku.ledger import Ledger, NoteError, Signer, Verifier
+from kiroku.ledger.note import open_checkpoint
+
+__all__ = ["FORMAT", "Sources", "Tier", "build_statement", "verify_statement"]
+
+FORMAT = "kiroku.statement/v1"
+Tier = Literal["public", "regulator"]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the record lives: the ledger, the catalog's and the indexes' folders, the crawler's user agents."""
+
+    ledger: Ledger
+    catalog_dir: Path
+    index_dir: Path
+    crawler_agents: tuple[str, ...] = ()
+
+
+def _period(year: int) -> tuple[date, date]:
+    if not 2000 <= year <= 2999:
+        raise DisclosureError(f"--period {year}: give the reporting year, e.g. --period 2026")
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _evidence(sources: Sources, policy: Policy, start: date, end: date) -> dict[str, Evidence]:
+    ledger, catalog = sources.ledger, sources.catalog_dir
+    decisions = decide_scope(ledger, start, end, policy)
+    if not decisions and not any(start <= run.end and run.start <= end for _, run in list_runs(ledger)):
+        raise PolicyError(
+            f"--period {start.year}: no model was in service and no training run was recorded in {start.year}; "
+            "record releases with `kiroku model release` and runs with `kiroku run record`, or choose another year"
+        )
+    derived = [
+        model_evidence(decisions),
+        training_evidence(ledger, decisions),
+        data_source_evidence(ledger, catalog),
+        crawler_evidence(ledger, catalog, list(sources.crawler_agents)),
+        retention_evidence(ledger, catalog),
+        optout_evidence(ledger, catalog),
+        provenance_evidence(policy),
+        blocklist_evidence(ledger, catalog),
+        domain_index_evidence(ledger, sources.index_dir),
+        trace_index_evidence(ledger, sources.index_dir),
+        inquiry_evidence(policy),
+    ]
+    return {item.key: item for item in derived}
+
+
+def _requirement(answer: Answer, tier: Tier) -> dict[str, Any]:
+    requirement = answer.requirement
+    entry: dict[str, Any] = {
+        "id": requirement.id,
+        "principle": requirement.principle,
+        "tier": requirement.tier,
+        "title": requirement.title.model_dump(),
+        "summary": requirement.summary.model_dump(),
+        "status": answer.status,
+        "evidence": {
+            item.key: (item.public if tier == "public" else item.regulator) for item in answer.evidence
+        },
+        "explanation": None
+        if answer.explanation is None
+        else {"en": answer.explanation.en, "ja": answer.explanation.ja},
+    }
+    if tier == "regulator":
+        entry["findings"] = list(answer.findings)
+    return entry
+
+
+def build_statement(
+    sources: Sources,
+    regime: Regime,
+    policy: Policy,
+    year: int,
+    tier: Tier,
+    signer: Signer,
+    *,
+    policy_origin: str = "the policy file",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The signed statement for reporting year ``year`` in ``tier``.
+
+    Raises `PolicyError` (`MissingExplanation`) when the record shows non-compliance that ``policy`` does not
+    explain, or when nothing was in service or trained in the year; `DisclosureError` for an impossible year.
+    """
+    start, end = _period(year)
+    evidence = _evidence(sources, policy, start, end)
+    answers = [answer_requirement(r, evidence, policy, policy_origin) for r in regime.requirements]
+    shown = [a for a in answers if tier == "regulator" or a.requirement.tier == "public"]
+    checkpoint = sources.ledger.checkpoint(signer)
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "tier": tier,
+        "regime": {
+            "name": regime.name,
+            "id": regime.id,
+            "version": regime.version,
+            "title": regime.title.model_dump(),
+            "official_text": regime.official_text,
+            "wording": regime.wording.model_dump(),
+        },
+        "period": {"year": year, "start": start.isoformat(), "end": end.isoformat()},
+        "firm": policy.firm.model_dump(mode="json"),
+        "generated": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "summary": {
+            status: sum(a.status == status for a in shown) for status in ("complies", "partially", "explains")
+        },
+        "requirements": [_requirement(answer, tier) for answer in shown],
+        "ledger": {
+            "size": checkpoint.size,
+            "root": checkpoint.root_hash.hex(),
+            "checkpoint": checkpoint.note,
+        },
+    }
+    return sign_document(document, signer)
+
+
+def verify_statement(document: dict[str, Any], verifier: Verifier) -> None:
+    """Check a statement offline: its format, its signature, and that its ledger checkpoint is signed by the same
+    key and names the size and root the statement states. `SignatureError` says what failed."""
+    if document.get("format") != FORMAT:
+        raise SignatureError(
+            f"not a kiroku statement: format is {document.get('format')!r}, expected {FORMAT!r}"
+        )
+    verify_document(document, verifier)
+    ledger = document.get("ledger")
+    if not isinstance(ledger, dict) or not isinstance(ledger.get("checkpoint"), str):
+        raise SignatureError("the statement carries no ledger checkpoint")
+    try:
+        checkpoint, _ = open_checkpoint(ledger["checkpoint"], verifier)
+    except NoteError as exc:
+        raise SignatureError(f"the statement's ledger checkpoint does not verify: {exc}") from exc
+    if (checkpoint.size, checkpoint.root_hash.hex()) != (ledger.get("size"), ledger.get("root")):
+        raise SignatureError("the statement's ledger size and root are not those of its signed checkpoint")

@@ -1,0 +1,218 @@
+"""`kiroku statement build` and `verify` on a real workspace: signed, bound to the ledger, tiers kept apart."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import kiroku
+
+RUN = """
+name = "pretrain"
+model = "acme-lm"
+version = "1.0"
+methods = ["pre-training"]
+training_tokens = 5_000_000_000_000
+start = 2026-01-05
+end = 2026-02-20
+weight_unit = "epochs"
+[architecture]
+family = "decoder-only transformer"
+parameters = 70_000_000_000
+[[data_mix]]
+catalog = true
+weight = 1
+"""
+POLICY = """
+provenance = ["C2PA manifests on generated images"]
+rightsholder_contact = "https://acme.example/rightsholders"
+
+[firm]
+name = "Acme AI K.K."
+address = "1-2-3 Marunouchi, Chiyoda-ku, Tokyo"
+contact = "compliance@acme.example"
+services_in_japan = ["chat"]
+
+[scope]
+compute_flops = 1e24
+"""
+
+
+def ok(*args: str, cwd: Path) -> str:
+    result = kiroku(*args, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("statement")
+    root = base / "ws"
+    ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=base)
+    pages = [
+        {"url": f"https://site{i}.example/a", "text": f"page {i} on tea, rivers and trains " * 4}
+        for i in range(30)
+    ]
+    (root / "crawl.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pages))
+    ok("source", "add", "crawl", "--type", "web_crawl", cwd=root)
+    ok("ingest", "jsonl", "crawl.jsonl", "--source", "crawl", cwd=root)
+    (root / "run.toml").write_text(RUN)
+    ok("run", "record", "run.toml", cwd=root)
+    ok("model", "release", "acme-lm", "1.0", "--service", "chat", "--date", "2026-03-01", cwd=root)
+    ok("index", "domains", cwd=root)
+    ok("index", "build", cwd=root)
+    (root / "statement.toml").write_text(POLICY, encoding="utf-8")
+    return root
+
+
+def build(root: Path, tier: str, out: str) -> dict[str, Any]:
+    ok("statement", "build", "--period", "2026", "--tier", tier, "--out", out, cwd=root)
+    data: dict[str, Any] = json.loads((root / out / "statement.json").read_text(encoding="utf-8"))
+    return data
+
+
+def key(root: Path) -> str:
+    return ok("log", "key", cwd=root).strip().splitlines()[-1]
+
+
+def test_a_public_statement_answers_every_public_requirement_and_verifies(workspace: Path) -> None:
+    statement = build(workspace, "public", "public")
+    assert statement["format"] == "kiroku.statement/v1" and statement["tier"] == "public"
+    assert statement["regime"]["name"] == "jp-aiip-2026-04"
+    ids = [r["id"] for r in statement["requirements"]]
+    assert "records" not in ids  # a regulator-tier requirement
+    assert {"models", "data-sources", "crawler", "p1-optouts", "p2-domains", "p3-trace", "inquiries"} <= set(
+        ids
+    )
+    assert all(r["status"] == "complies" for r in statement["requirements"])
+    models = statement["requirements"][0]["evidence"]["models"]["models"]
+    assert models == [{"model": "acme-lm", "version": "1.0", "services": ["chat"], "high_impact": True}]
+    assert all("findings" not in r for r in statement["requirements"])
+    result = kiroku("statement", "verify", "public/statement.json", "--key", key(workspace), cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "OK: public/statement.json is signed by acme.example/kiroku" in result.stdout
+
+
+def numbers(value: Any) -> set[str]:
+    """Every number in a JSON-like value, as JSON writes it."""
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, int | float):
+        return {json.dumps(value)}
+    if isinstance(value, dict):
+        return set().union(*(numbers(v) for v in value.values()))
+    if isinstance(value, list | tuple):
+        return set().union(*(numbers(v) for v in value))
+    return set()
+
+
+def regulator_only(root: Path) -> set[str]:
+    """The figures each evidence derivation gives the regulator and not the public, derived here on their own."""
+    from kiroku.disclose import load_policy, load_regime
+    from kiroku.disclose.statement import Sources, _evidence
+    from kiroku.workspace import Workspace
+
+    ws = Workspace.open(root)
+    policy = load_policy(root / "statement.toml", load_regime("jp-aiip-2026-04"))
+    with ws.ledger() as ledger:
+        derived = _evidence(
+            Sources(ledger, ws.catalog_dir, ws.index_dir), policy, date(2026, 1, 1), date(2026, 12, 31)
+        )
+    hidden: set[str] = set()
+    for item in derived.values():
+        hidden |= numbers(item.regulator) - numbers(item.public)
+    return hidden
+
+
+def test_the_public_tier_leaks_no_regulator_only_figure(workspace: Path) -> None:
+    build(workspace, "public", "pub2")
+    regulator = build(workspace, "regulator", "reg")
+    assert "records" in [r["id"] for r in regulator["requirements"]]
+    hidden = regulator_only(workspace)
+    assert {
+        "70000000000",
+        "5000000000000",
+        "30",
+    } <= hidden  # parameters, tokens, pages: the regulator's alone
+    text = (workspace / "pub2" / "statement.json").read_text(encoding="utf-8")
+    public_numbers = numbers(json.loads(text))
+    # no regulator-only figure as a JSON number (counts under 100 are left out: a year's summary counts 0 to 12) ...
+    assert {n for n in public_numbers & hidden if len(n.lstrip("-")) >= 3} == set()
+    forms = set()
+    for (
+        value
+    ) in hidden:  # ... nor inside a string: as written, with thousands separators, in scientific notation
+        number = json.loads(value)
+        forms |= {value, f"{number:.3g}"} | ({f"{int(number):,}"} if float(number).is_integer() else set())
+    leaked = sorted(form for form in forms if len(form) >= 5 and form in text)
+    assert leaked == []
+
+
+def test_any_changed_byte_or_another_key_fails_verification(workspace: Path, tmp_path: Path) -> None:
+    build(workspace, "public", "pub3")
+    original = (workspace / "pub3" / "statement.json").read_text(encoding="utf-8")
+    altered = tmp_path / "altered.json"
+    altered.write_text(original.replace('"complies"', '"explains"', 1), encoding="utf-8")
+    result = kiroku("statement", "verify", str(altered), "--key", key(workspace), cwd=workspace)
+    assert result.returncode == 1 and "does not match the document" in result.stderr
+    document = json.loads(original)
+    document["ledger"]["size"] += 1
+    altered.write_text(json.dumps(document), encoding="utf-8")
+    result = kiroku("statement", "verify", str(altered), "--key", key(workspace), cwd=workspace)
+    assert result.returncode == 1
+
+
+def test_a_stale_index_stops_the_build_until_explained(workspace: Path, tmp_path: Path) -> None:
+    root = tmp_path / "ws2"
+    ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=tmp_path)
+    (root / "a.jsonl").write_text(
+        json.dumps({"url": "https://a.example/", "text": "one page of text"}) + "\n"
+    )
+    (root / "b.jsonl").write_text(json.dumps({"url": "https://b.example/", "text": "another page"}) + "\n")
+    ok("source", "add", "crawl", "--type", "web_crawl", cwd=root)
+    ok("ingest", "jsonl", "a.jsonl", "--source", "crawl", cwd=root)
+    (root / "run.toml").write_text(RUN)
+    ok("run", "record", "run.toml", cwd=root)
+    ok("index", "domains", cwd=root)
+    ok("index", "build", cwd=root)
+    ok("ingest", "jsonl", "b.jsonl", "--source", "crawl", cwd=root)  # after the indexes were built
+    (root / "statement.toml").write_text(POLICY, encoding="utf-8")
+    result = kiroku("statement", "build", "--period", "2026", "--out", "out", cwd=root)
+    assert result.returncode == 2
+    assert "p2-domains" in result.stderr and "[explanations.p2-domains]" in result.stderr
+    assert not (root / "out" / "statement.json").exists()
+    (root / "statement.toml").write_text(
+        POLICY
+        + '\n[explanations.p2-domains]\nstatus = "partially"\nen = "Rebuilt weekly."\nja = "毎週再構築する。"\n'
+        + '\n[explanations.p3-trace]\nstatus = "partially"\nen = "Rebuilt weekly."\nja = "毎週再構築する。"\n',
+        encoding="utf-8",
+    )
+    ok("statement", "build", "--period", "2026", "--out", "out", cwd=root)
+    statement = json.loads((root / "out" / "statement.json").read_text(encoding="utf-8"))
+    assert statement["summary"]["partially"] == 2
+
+
+def test_bad_input_names_the_field(workspace: Path, tmp_path: Path) -> None:
+    result = kiroku("statement", "build", "--period", "2019", "--out", str(tmp_path / "o"), cwd=workspace)
+    assert result.returncode == 2
+    assert "--period 2019: no model was in service and no training run was recorded in 2019" in result.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(POLICY + '\n[explanations.p4-music]\nen = "x"\nja = "x"\n', encoding="utf-8")
+    result = kiroku(
+        "statement",
+        "build",
+        "--period",
+        "2026",
+        "--policy",
+        str(bad),
+        "--out",
+        str(tmp_path / "o"),
+        cwd=workspace,
+    )
+    assert result.returncode == 2 and "explanations.p4-music" in result.stderr
+    result = kiroku("statement", "build", "--period", "2026", "--tier", "secret", cwd=workspace)
+    assert result.returncode == 2 and "--tier 'secret'" in result.stderr
