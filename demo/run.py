@@ -412,6 +412,15 @@ def main() -> None:
     step("14. Retention: when each record's obligation ends")
     run("retention", "plan", cwd=workspace)
 
+    step(
+        "15. The annual statement: every requirement of the draft code answered from the record, then signed"
+    )
+    shutil.copy(HERE / "data" / "statement.toml", workspace / "statement.toml")
+    run("index", "build", cwd=workspace)  # the whole catalog's trace index: principle 3 covers all kept data
+    run("statement", "build", "--period", "2026", "--tier", "public", "--out", "statement", cwd=workspace)
+    shutil.copy(workspace / "statement" / "statement.json", outsider / "statement.json")
+    run("statement", "verify", "statement.json", "--key", key, cwd=outsider)
+
     print(
         f"""
 == What to look at
@@ -424,6 +433,8 @@ def main() -> None:
 - {workspace}/index/domains/: the domain index (sorted tables per scope, memory-mapped; see docs/domains.md).
 - {workspace}/trace-copy.html: the trace of the copied blog post as a bilingual page, its spans highlighted.
 - {workspace}/index/trace/: the trace index of the run (suffix arrays, MinHash passages, BM25; docs/trace.md).
+- {workspace}/statement/statement.json: the public comply-or-explain statement for 2026, signed and bound to the
+    ledger (the policy it answers from: {workspace}/statement.toml; see docs/statements.md).
 - {outsider}/: what a rightsholder holds: the bundles and the public key, nothing else.
 """
     )
