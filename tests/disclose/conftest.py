@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from kiroku.catalog.releases import ReleaseAction, record_release
 from kiroku.catalog.runs import parse_run, record_run
 from kiroku.ingest import ingest_files, read_jsonl
 from kiroku.ledger import Ledger
+from tests.conftest import kiroku
 
 RUN = """
 name = "{name}"
@@ -57,3 +60,94 @@ def ledger(store_url: str, tmp_path: Path) -> Ledger:
     record_release(ledger, "old-lm", "1.0", "chat", on=date(2024, 1, 1))
     record_release(ledger, "old-lm", "1.0", "chat", on=date(2025, 6, 1), action=ReleaseAction.withdraw)
     return ledger
+
+
+# --- a workspace with a run, a release and both indexes, for `kiroku statement` ---
+
+STATEMENT_RUN = """
+name = "pretrain"
+model = "acme-lm"
+version = "1.0"
+methods = ["pre-training"]
+training_tokens = 5_000_000_000_000
+start = 2026-01-05
+end = 2026-02-20
+weight_unit = "epochs"
+[architecture]
+family = "decoder-only transformer"
+parameters = 70_000_000_000
+[[data_mix]]
+catalog = true
+weight = 1
+"""
+POLICY = """
+provenance = ["C2PA manifests on generated images"]
+rightsholder_contact = "https://acme.example/rightsholders"
+
+[firm]
+name = "Acme AI K.K."
+address = "1-2-3 Marunouchi, Chiyoda-ku, Tokyo"
+contact = "compliance@acme.example"
+services_in_japan = ["chat"]
+
+[scope]
+compute_flops = 1e24
+"""
+
+
+def ok(*args: str, cwd: Path) -> str:
+    result = kiroku(*args, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("statement")
+    root = base / "ws"
+    ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=base)
+    pages = [
+        {"url": f"https://site{i}.example/a", "text": f"page {i} on tea, rivers and trains " * 4}
+        for i in range(30)
+    ]
+    (root / "crawl.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pages))
+    ok("source", "add", "crawl", "--type", "web_crawl", cwd=root)
+    ok("ingest", "jsonl", "crawl.jsonl", "--source", "crawl", cwd=root)
+    (root / "run.toml").write_text(STATEMENT_RUN)
+    ok("run", "record", "run.toml", cwd=root)
+    ok("model", "release", "acme-lm", "1.0", "--service", "chat", "--date", "2026-03-01", cwd=root)
+    ok("index", "domains", cwd=root)
+    ok("index", "build", cwd=root)
+    (root / "statement.toml").write_text(POLICY, encoding="utf-8")
+    return root
+
+
+def build(root: Path, tier: str, out: str) -> dict[str, Any]:
+    ok("statement", "build", "--period", "2026", "--tier", tier, "--out", out, cwd=root)
+    data: dict[str, Any] = json.loads((root / out / "statement.json").read_text(encoding="utf-8"))
+    return data
+
+
+def key(root: Path) -> str:
+    return ok("log", "key", cwd=root).strip().splitlines()[-1]
+
+
+def test_a_public_statement_answers_every_public_requirement_and_verifies(workspace: Path) -> None:
+    statement = build(workspace, "public", "public")
+    assert statement["format"] == "kiroku.statement/v1" and statement["tier"] == "public"
+    assert statement["regime"]["name"] == "jp-aiip-2026-04"
+    ids = [r["id"] for r in statement["requirements"]]
+    assert "records" not in ids  # a regulator-tier requirement
+    assert {"models", "data-sources", "crawler", "p1-optouts", "p2-domains", "p3-trace", "inquiries"} <= set(
+        ids
+    )
+    assert all(r["status"] == "complies" for r in statement["requirements"])
+    models = statement["requirements"][0]["evidence"]["models"]["models"]
+    assert models == [
+        {"model": "acme-lm", "version": "1.0", "services": ["chat"], "released": "2026-03-01", "withdrawn": None,
+         "high_impact": True}
+    ]  # fmt: skip
+    assert all("findings" not in r for r in statement["requirements"])
+    result = kiroku("statement", "verify", "public/statement.json", "--key", key(workspace), cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "OK: public/statement.json is signed by acme.example/kiroku" in result.stdout

@@ -38,7 +38,8 @@ def test_models_in_public_without_figures(ledger: Ledger) -> None:
     evidence = model_evidence(decisions(ledger))
     public = {(m["model"], m["version"]): m for m in evidence.public["models"]}
     assert public[("acme-lm", "1.0")] == {
-        "model": "acme-lm", "version": "1.0", "services": ["chat", "api"], "high_impact": True,
+        "model": "acme-lm", "version": "1.0", "services": ["chat", "api"], "released": "2026-02-01",
+        "withdrawn": None, "high_impact": True,
     }  # fmt: skip
     assert public[("small-lm", "1.0")]["high_impact"] is False
     (acme,) = [m for m in evidence.regulator["models"] if m["model"] == "acme-lm"]

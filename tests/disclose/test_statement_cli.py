@@ -7,94 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import kiroku
-
-RUN = """
-name = "pretrain"
-model = "acme-lm"
-version = "1.0"
-methods = ["pre-training"]
-training_tokens = 5_000_000_000_000
-start = 2026-01-05
-end = 2026-02-20
-weight_unit = "epochs"
-[architecture]
-family = "decoder-only transformer"
-parameters = 70_000_000_000
-[[data_mix]]
-catalog = true
-weight = 1
-"""
-POLICY = """
-provenance = ["C2PA manifests on generated images"]
-rightsholder_contact = "https://acme.example/rightsholders"
-
-[firm]
-name = "Acme AI K.K."
-address = "1-2-3 Marunouchi, Chiyoda-ku, Tokyo"
-contact = "compliance@acme.example"
-services_in_japan = ["chat"]
-
-[scope]
-compute_flops = 1e24
-"""
-
-
-def ok(*args: str, cwd: Path) -> str:
-    result = kiroku(*args, cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("statement")
-    root = base / "ws"
-    ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=base)
-    pages = [
-        {"url": f"https://site{i}.example/a", "text": f"page {i} on tea, rivers and trains " * 4}
-        for i in range(30)
-    ]
-    (root / "crawl.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pages))
-    ok("source", "add", "crawl", "--type", "web_crawl", cwd=root)
-    ok("ingest", "jsonl", "crawl.jsonl", "--source", "crawl", cwd=root)
-    (root / "run.toml").write_text(RUN)
-    ok("run", "record", "run.toml", cwd=root)
-    ok("model", "release", "acme-lm", "1.0", "--service", "chat", "--date", "2026-03-01", cwd=root)
-    ok("index", "domains", cwd=root)
-    ok("index", "build", cwd=root)
-    (root / "statement.toml").write_text(POLICY, encoding="utf-8")
-    return root
-
-
-def build(root: Path, tier: str, out: str) -> dict[str, Any]:
-    ok("statement", "build", "--period", "2026", "--tier", tier, "--out", out, cwd=root)
-    data: dict[str, Any] = json.loads((root / out / "statement.json").read_text(encoding="utf-8"))
-    return data
-
-
-def key(root: Path) -> str:
-    return ok("log", "key", cwd=root).strip().splitlines()[-1]
-
-
-def test_a_public_statement_answers_every_public_requirement_and_verifies(workspace: Path) -> None:
-    statement = build(workspace, "public", "public")
-    assert statement["format"] == "kiroku.statement/v1" and statement["tier"] == "public"
-    assert statement["regime"]["name"] == "jp-aiip-2026-04"
-    ids = [r["id"] for r in statement["requirements"]]
-    assert "records" not in ids  # a regulator-tier requirement
-    assert {"models", "data-sources", "crawler", "p1-optouts", "p2-domains", "p3-trace", "inquiries"} <= set(
-        ids
-    )
-    assert all(r["status"] == "complies" for r in statement["requirements"])
-    models = statement["requirements"][0]["evidence"]["models"]["models"]
-    assert models == [{"model": "acme-lm", "version": "1.0", "services": ["chat"], "high_impact": True}]
-    assert all("findings" not in r for r in statement["requirements"])
-    result = kiroku("statement", "verify", "public/statement.json", "--key", key(workspace), cwd=workspace)
-    assert result.returncode == 0, result.stderr
-    assert "OK: public/statement.json is signed by acme.example/kiroku" in result.stdout
+from tests.disclose.conftest import POLICY, STATEMENT_RUN, build, key, ok
 
 
 def numbers(value: Any) -> set[str]:
@@ -175,7 +89,7 @@ def test_a_stale_index_stops_the_build_until_explained(workspace: Path, tmp_path
     (root / "b.jsonl").write_text(json.dumps({"url": "https://b.example/", "text": "another page"}) + "\n")
     ok("source", "add", "crawl", "--type", "web_crawl", cwd=root)
     ok("ingest", "jsonl", "a.jsonl", "--source", "crawl", cwd=root)
-    (root / "run.toml").write_text(RUN)
+    (root / "run.toml").write_text(STATEMENT_RUN)
     ok("run", "record", "run.toml", cwd=root)
     ok("index", "domains", cwd=root)
     ok("index", "build", cwd=root)

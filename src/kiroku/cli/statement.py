@@ -10,6 +10,7 @@ import typer
 
 from kiroku.cli._common import WorkspaceOption, fail, out, read_input, user_errors, workspace_from
 from kiroku.disclose import DisclosureError, load_policy, load_regime
+from kiroku.disclose.render import statement_html, statement_markdown
 from kiroku.disclose.signing import SignatureError
 from kiroku.disclose.statement import Sources, Tier, build_statement, verify_statement
 from kiroku.ledger import MalformedNote, Verifier
@@ -41,7 +42,7 @@ def build(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Build the statement for one reporting year from the ledger, the catalog and the indexes, sign it with the
-    workspace key, and write OUT/statement.json.
+    workspace key, and write OUT/statement.json with its renderings OUT/statement.html and OUT/statement.md.
 
     Every requirement's evidence is computed from the record; where it shows non-compliance (an opt-out not
     honoured, an index behind the catalog) the build stops until the policy file explains it.
@@ -71,11 +72,14 @@ def build(
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "statement.json"
     target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "statement.html").write_text(statement_html(document), encoding="utf-8")
+    (out_dir / "statement.md").write_text(statement_markdown(document), encoding="utf-8")
     counts = document["summary"]
     out.print(
         f"Statement for {period} ({chosen} tier, {answered.name}): {counts['complies']} complies, "
         f"{counts['partially']} partially, {counts['explains']} explains; signed, bound to ledger size "
-        f"{document['ledger']['size']}. Written to {target}"
+        f"{document['ledger']['size']}.\nWritten to {target}, with statement.html (print-ready, Japanese and "
+        "English) and statement.md beside it"
     )
 
 

@@ -28,6 +28,8 @@ def model_evidence(decisions: list[ScopeDecision]) -> Evidence:
             "model": facts.model,
             "version": facts.version,
             "services": list(facts.services),
+            "released": facts.released.isoformat() if facts.released else None,
+            "withdrawn": facts.withdrawn.isoformat() if facts.withdrawn else None,
             "high_impact": decision.in_scope,
         }
         public.append(entry)

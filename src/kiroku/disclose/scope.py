@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from kiroku.catalog.releases import models_in_service
+from kiroku.catalog.releases import ServicePeriod, models_in_service
 from kiroku.catalog.runs import RunRecord, list_runs
 from kiroku.disclose.policy import Policy, ScopeThresholds
 from kiroku.ledger import Ledger
@@ -36,6 +36,10 @@ class ModelFacts:
     compute_estimated: bool
     parameters: int | None
     users_in_japan: int | None
+    released: date | None = None
+    """The first day it entered a service (up to the period's end)."""
+    withdrawn: date | None = None
+    """The last day it left its last service, when it has left every service."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,12 @@ def model_facts(ledger: Ledger, start: date, end: date, policy: Policy) -> list[
     for index, run in list_runs(ledger):
         runs.setdefault((run.model, run.version), []).append((index, run))
     services: dict[tuple[str, str], list[str]] = {}
+    periods: dict[tuple[str, str], list[ServicePeriod]] = {}
     for period in models_in_service(ledger, start, end):
         found = services.setdefault((period.model, period.version), [])
         if period.service not in found:
             found.append(period.service)
+        periods.setdefault((period.model, period.version), []).append(period)
     facts = []
     for (model, version), names in services.items():
         mine = runs.get((model, version), [])
@@ -101,6 +107,10 @@ def model_facts(ledger: Ledger, start: date, end: date, policy: Policy) -> list[
                 compute_estimated=any(run.compute_estimated for _, run in mine),
                 parameters=max(run.architecture.parameters for _, run in mine) if mine else None,
                 users_in_japan=users,
+                released=min(p.released for p in periods[(model, version)]),
+                withdrawn=None
+                if any(p.withdrawn is None for p in periods[(model, version)])
+                else max(p.withdrawn for p in periods[(model, version)] if p.withdrawn is not None),
             )
         )
     return facts
