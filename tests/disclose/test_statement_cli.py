@@ -11,6 +11,27 @@ from tests.conftest import kiroku
 from tests.disclose.conftest import POLICY, STATEMENT_RUN, build, key, ok
 
 
+def test_a_public_statement_answers_every_public_requirement_and_verifies(workspace: Path) -> None:
+    statement = build(workspace, "public", "public")
+    assert statement["format"] == "kiroku.statement/v1" and statement["tier"] == "public"
+    assert statement["regime"]["name"] == "jp-aiip-2026-04"
+    ids = [r["id"] for r in statement["requirements"]]
+    assert "records" not in ids  # a regulator-tier requirement
+    assert {"models", "data-sources", "crawler", "p1-optouts", "p2-domains", "p3-trace", "inquiries"} <= set(
+        ids
+    )
+    assert all(r["status"] == "complies" for r in statement["requirements"])
+    models = statement["requirements"][0]["evidence"]["models"]["models"]
+    assert models == [
+        {"model": "acme-lm", "version": "1.0", "services": ["chat"], "released": "2026-03-01", "withdrawn": None,
+         "high_impact": True}
+    ]  # fmt: skip
+    assert all("findings" not in r for r in statement["requirements"])
+    result = kiroku("statement", "verify", "public/statement.json", "--key", key(workspace), cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "OK: public/statement.json is signed by acme.example/kiroku" in result.stdout
+
+
 def numbers(value: Any) -> set[str]:
     """Every number in a JSON-like value, as JSON writes it."""
     if isinstance(value, bool) or value is None:
@@ -130,3 +151,23 @@ def test_bad_input_names_the_field(workspace: Path, tmp_path: Path) -> None:
     assert result.returncode == 2 and "explanations.p4-music" in result.stderr
     result = kiroku("statement", "build", "--period", "2026", "--tier", "secret", cwd=workspace)
     assert result.returncode == 2 and "--tier 'secret'" in result.stderr
+
+
+def test_the_notification_files_the_statement_and_carries_no_figure(workspace: Path) -> None:
+    import hashlib
+
+    from kiroku.disclose.signing import verify_document
+    from kiroku.ledger import Verifier
+    from kiroku.ledger.records import canonical_json
+
+    regulator = build(workspace, "regulator", "note")
+    notification = json.loads((workspace / "note" / "notification.json").read_text(encoding="utf-8"))
+    assert notification["format"] == "kiroku.notification/v1"
+    assert notification["statement"]["sha256"] == hashlib.sha256(canonical_json(regulator)).hexdigest()
+    assert notification["models"] == [
+        {"model": "acme-lm", "version": "1.0", "services": ["chat"], "released": "2026-03-01", "withdrawn": None,
+         "high_impact": True}
+    ]  # fmt: skip
+    assert "records" not in [r["id"] for r in notification["requirements"]]  # regulator-tier requirement
+    assert "70000000000" not in json.dumps(notification)
+    verify_document(notification, Verifier.from_vkey(key(workspace)))

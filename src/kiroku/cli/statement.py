@@ -10,6 +10,7 @@ import typer
 
 from kiroku.cli._common import WorkspaceOption, fail, out, read_input, user_errors, workspace_from
 from kiroku.disclose import DisclosureError, load_policy, load_regime
+from kiroku.disclose.notification import build_notification
 from kiroku.disclose.render import statement_html, statement_markdown
 from kiroku.disclose.signing import SignatureError
 from kiroku.disclose.statement import Sources, Tier, build_statement, verify_statement
@@ -42,7 +43,9 @@ def build(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Build the statement for one reporting year from the ledger, the catalog and the indexes, sign it with the
-    workspace key, and write OUT/statement.json with its renderings OUT/statement.html and OUT/statement.md.
+    workspace key, and write OUT/statement.json with its renderings OUT/statement.html and OUT/statement.md, and
+    the notification to the Cabinet Office, OUT/notification.json (public: names, dates, statuses, the statement's
+    SHA-256).
 
     Every requirement's evidence is computed from the record; where it shows non-compliance (an opt-out not
     honoured, an index behind the catalog) the build stops until the policy file explains it.
@@ -74,12 +77,17 @@ def build(
     target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out_dir / "statement.html").write_text(statement_html(document), encoding="utf-8")
     (out_dir / "statement.md").write_text(statement_markdown(document), encoding="utf-8")
+    with user_errors():
+        notification = build_notification(document, ws.signer())
+    (out_dir / "notification.json").write_text(
+        json.dumps(notification, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     counts = document["summary"]
     out.print(
         f"Statement for {period} ({chosen} tier, {answered.name}): {counts['complies']} complies, "
         f"{counts['partially']} partially, {counts['explains']} explains; signed, bound to ledger size "
         f"{document['ledger']['size']}.\nWritten to {target}, with statement.html (print-ready, Japanese and "
-        "English) and statement.md beside it"
+        "English), statement.md and the Cabinet Office notification (notification.json) beside it"
     )
 
 
