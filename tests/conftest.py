@@ -101,3 +101,43 @@ def workspace(tmp_path: Path, store_url: str) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return root
+
+
+# --- Debian's chromium through playwright, for the pages people read ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def japanese_font_installed() -> bool:
+    """Whether fontconfig knows a Japanese font (without one, chromium draws Japanese as empty boxes)."""
+    listed = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
+
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+needs_japanese_font = pytest.mark.skipif(
+    not (Path("/usr/bin/fc-list").is_file() and japanese_font_installed()),
+    reason="no Japanese font is installed (apt-get install fonts-noto-cjk)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium, launched headless through playwright (``playwright install`` is never needed)."""
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed"
+    )
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -102,7 +102,7 @@ def ok(*args: str, cwd: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def statement_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("statement")
     root = base / "ws"
     ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=base)

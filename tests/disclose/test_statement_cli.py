@@ -1,4 +1,4 @@
-"""`kiroku statement build` and `verify` on a real workspace: signed, bound to the ledger, tiers kept apart."""
+"""`kiroku statement build` and `verify` on a real statement_workspace: signed, bound to the ledger, tiers kept apart."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from tests.conftest import kiroku
 from tests.disclose.conftest import POLICY, STATEMENT_RUN, build, key, ok
 
 
-def test_a_public_statement_answers_every_public_requirement_and_verifies(workspace: Path) -> None:
-    statement = build(workspace, "public", "public")
+def test_a_public_statement_answers_every_public_requirement_and_verifies(statement_workspace: Path) -> None:
+    statement = build(statement_workspace, "public", "public")
     assert statement["format"] == "kiroku.statement/v1" and statement["tier"] == "public"
     assert statement["regime"]["name"] == "jp-aiip-2026-04"
     ids = [r["id"] for r in statement["requirements"]]
@@ -27,7 +27,14 @@ def test_a_public_statement_answers_every_public_requirement_and_verifies(worksp
          "high_impact": True}
     ]  # fmt: skip
     assert all("findings" not in r for r in statement["requirements"])
-    result = kiroku("statement", "verify", "public/statement.json", "--key", key(workspace), cwd=workspace)
+    result = kiroku(
+        "statement",
+        "verify",
+        "public/statement.json",
+        "--key",
+        key(statement_workspace),
+        cwd=statement_workspace,
+    )
     assert result.returncode == 0, result.stderr
     assert "OK: public/statement.json is signed by acme.example/kiroku" in result.stdout
 
@@ -63,17 +70,17 @@ def regulator_only(root: Path) -> set[str]:
     return hidden
 
 
-def test_the_public_tier_leaks_no_regulator_only_figure(workspace: Path) -> None:
-    build(workspace, "public", "pub2")
-    regulator = build(workspace, "regulator", "reg")
+def test_the_public_tier_leaks_no_regulator_only_figure(statement_workspace: Path) -> None:
+    build(statement_workspace, "public", "pub2")
+    regulator = build(statement_workspace, "regulator", "reg")
     assert "records" in [r["id"] for r in regulator["requirements"]]
-    hidden = regulator_only(workspace)
+    hidden = regulator_only(statement_workspace)
     assert {
         "70000000000",
         "5000000000000",
         "30",
     } <= hidden  # parameters, tokens, pages: the regulator's alone
-    text = (workspace / "pub2" / "statement.json").read_text(encoding="utf-8")
+    text = (statement_workspace / "pub2" / "statement.json").read_text(encoding="utf-8")
     public_numbers = numbers(json.loads(text))
     # no regulator-only figure as a JSON number (counts under 100 are left out: a year's summary counts 0 to 12) ...
     assert {n for n in public_numbers & hidden if len(n.lstrip("-")) >= 3} == set()
@@ -87,21 +94,27 @@ def test_the_public_tier_leaks_no_regulator_only_figure(workspace: Path) -> None
     assert leaked == []
 
 
-def test_any_changed_byte_or_another_key_fails_verification(workspace: Path, tmp_path: Path) -> None:
-    build(workspace, "public", "pub3")
-    original = (workspace / "pub3" / "statement.json").read_text(encoding="utf-8")
+def test_any_changed_byte_or_another_key_fails_verification(
+    statement_workspace: Path, tmp_path: Path
+) -> None:
+    build(statement_workspace, "public", "pub3")
+    original = (statement_workspace / "pub3" / "statement.json").read_text(encoding="utf-8")
     altered = tmp_path / "altered.json"
     altered.write_text(original.replace('"complies"', '"explains"', 1), encoding="utf-8")
-    result = kiroku("statement", "verify", str(altered), "--key", key(workspace), cwd=workspace)
+    result = kiroku(
+        "statement", "verify", str(altered), "--key", key(statement_workspace), cwd=statement_workspace
+    )
     assert result.returncode == 1 and "does not match the document" in result.stderr
     document = json.loads(original)
     document["ledger"]["size"] += 1
     altered.write_text(json.dumps(document), encoding="utf-8")
-    result = kiroku("statement", "verify", str(altered), "--key", key(workspace), cwd=workspace)
+    result = kiroku(
+        "statement", "verify", str(altered), "--key", key(statement_workspace), cwd=statement_workspace
+    )
     assert result.returncode == 1
 
 
-def test_a_stale_index_stops_the_build_until_explained(workspace: Path, tmp_path: Path) -> None:
+def test_a_stale_index_stops_the_build_until_explained(statement_workspace: Path, tmp_path: Path) -> None:
     root = tmp_path / "ws2"
     ok("init", str(root), "--org", "Acme AI", "--origin", "acme.example/kiroku", cwd=tmp_path)
     (root / "a.jsonl").write_text(
@@ -131,8 +144,10 @@ def test_a_stale_index_stops_the_build_until_explained(workspace: Path, tmp_path
     assert statement["summary"]["partially"] == 2
 
 
-def test_bad_input_names_the_field(workspace: Path, tmp_path: Path) -> None:
-    result = kiroku("statement", "build", "--period", "2019", "--out", str(tmp_path / "o"), cwd=workspace)
+def test_bad_input_names_the_field(statement_workspace: Path, tmp_path: Path) -> None:
+    result = kiroku(
+        "statement", "build", "--period", "2019", "--out", str(tmp_path / "o"), cwd=statement_workspace
+    )
     assert result.returncode == 2
     assert "--period 2019: no model was in service and no training run was recorded in 2019" in result.stderr
     bad = tmp_path / "bad.toml"
@@ -146,22 +161,24 @@ def test_bad_input_names_the_field(workspace: Path, tmp_path: Path) -> None:
         str(bad),
         "--out",
         str(tmp_path / "o"),
-        cwd=workspace,
+        cwd=statement_workspace,
     )
     assert result.returncode == 2 and "explanations.p4-music" in result.stderr
-    result = kiroku("statement", "build", "--period", "2026", "--tier", "secret", cwd=workspace)
+    result = kiroku("statement", "build", "--period", "2026", "--tier", "secret", cwd=statement_workspace)
     assert result.returncode == 2 and "--tier 'secret'" in result.stderr
 
 
-def test_the_notification_files_the_statement_and_carries_no_figure(workspace: Path) -> None:
+def test_the_notification_files_the_statement_and_carries_no_figure(statement_workspace: Path) -> None:
     import hashlib
 
     from kiroku.disclose.signing import verify_document
     from kiroku.ledger import Verifier
     from kiroku.ledger.records import canonical_json
 
-    regulator = build(workspace, "regulator", "note")
-    notification = json.loads((workspace / "note" / "notification.json").read_text(encoding="utf-8"))
+    regulator = build(statement_workspace, "regulator", "note")
+    notification = json.loads(
+        (statement_workspace / "note" / "notification.json").read_text(encoding="utf-8")
+    )
     assert notification["format"] == "kiroku.notification/v1"
     assert notification["statement"]["sha256"] == hashlib.sha256(canonical_json(regulator)).hexdigest()
     assert notification["models"] == [
@@ -170,4 +187,4 @@ def test_the_notification_files_the_statement_and_carries_no_figure(workspace: P
     ]  # fmt: skip
     assert "records" not in [r["id"] for r in notification["requirements"]]  # regulator-tier requirement
     assert "70000000000" not in json.dumps(notification)
-    verify_document(notification, Verifier.from_vkey(key(workspace)))
+    verify_document(notification, Verifier.from_vkey(key(statement_workspace)))

@@ -3,54 +3,14 @@ documents, Japanese rendered with a Japanese font."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.conftest import needs_chromium, needs_japanese_font
 from tests.trace.conftest import japanese_documents, ok, stdlib_documents
 from tests.trace.test_trace_cli import NOVEL, excerpt
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _japanese_font() -> bool:
-    if shutil.which("fc-list") is None:
-        return False
-    listed = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True, check=False).stdout
-    return bool(listed.strip())
-
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason="Debian's chromium is not installed (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        not _japanese_font(), reason="no Japanese font is installed (apt-get install fonts-noto-cjk)"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is not installed"
-    )
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield launched
-        launched.close()
+pytestmark = [needs_chromium, needs_japanese_font]
 
 
 def test_spans_are_shaded_and_a_click_reaches_the_documents(

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiroku._textfile import read_user_text
 from kiroku.catalog import _duck as duck
 from kiroku.catalog.errors import RunError
 from kiroku.catalog.sources import SourceError, find_source
@@ -342,15 +343,7 @@ def parse_run(text: str, origin: str = "RUN.toml") -> TrainingRun:
 
 def load_run(path: Path) -> TrainingRun:
     """Read and validate a run file (TOML); `RunError` names the file and the line or field at fault."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RunError(f"{path}: no such file") from exc
-    except UnicodeDecodeError as exc:
-        raise RunError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise RunError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_run(text, str(path))
+    return parse_run(read_user_text(path, RunError), str(path))
 
 
 def list_runs(ledger: Ledger) -> list[tuple[int, RunRecord]]:

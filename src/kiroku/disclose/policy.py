@@ -36,6 +36,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from kiroku._textfile import read_user_text
 from kiroku.catalog.runs import toml_error_message, validation_message
 from kiroku.disclose.errors import PolicyError
 from kiroku.disclose.regime import Regime
@@ -120,12 +121,4 @@ def parse_policy(text: str, regime: Regime, origin: str = "policy.toml") -> Poli
 
 def load_policy(path: Path, regime: Regime) -> Policy:
     """Read and validate a policy file against ``regime``; `PolicyError` names the file and the line or field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise PolicyError(f"{path}: no such file") from exc
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_policy(text, regime, str(path))
+    return parse_policy(read_user_text(path, PolicyError), regime, str(path))

@@ -20,6 +20,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from kiroku._textfile import read_user_text
 from kiroku.catalog.runs import toml_error_message, validation_message
 from kiroku.disclose.errors import RegimeError
 
@@ -142,15 +143,7 @@ def load_regime(name_or_path: str | Path) -> Regime:
             )
         resource = resources.files("kiroku.disclose") / _BUNDLED / f"{name_or_path}.toml"
         return _parse(resource.read_text(encoding="utf-8"), f"{name_or_path}.toml (bundled)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RegimeError(f"{path}: no such file") from exc
-    except UnicodeDecodeError as exc:
-        raise RegimeError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise RegimeError(f"{path}: cannot read: {exc.strerror}") from exc
-    return _parse(text, str(path))
+    return _parse(read_user_text(path, RegimeError), str(path))
 
 
 def _parse(text: str, origin: str) -> Regime:

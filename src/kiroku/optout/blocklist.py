@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiroku._textfile import read_user_text
+
 __all__ = ["Blocklist", "BlocklistError", "Blocklists", "check_name"]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -60,14 +62,7 @@ class Blocklist:
             check_name(name)
         except ValueError as exc:
             raise BlocklistError(str(exc)) from exc
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as exc:
-            raise BlocklistError(f"blocklist {name!r}: {path}: no such file") from exc
-        except UnicodeDecodeError as exc:
-            raise BlocklistError(f"blocklist {name!r}: {path}: not UTF-8 text (byte {exc.start})") from exc
-        except OSError as exc:
-            raise BlocklistError(f"blocklist {name!r}: {path}: cannot read: {exc.strerror}") from exc
+        text = read_user_text(path, BlocklistError, f"blocklist {name!r}: ", encoding="utf-8-sig")
         domains = set()
         for number, line in enumerate(text.splitlines(), start=1):
             entry = line.partition("#")[0].strip()
