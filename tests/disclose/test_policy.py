@@ -84,5 +84,7 @@ def test_bad_toml_names_the_line_and_a_missing_file_is_named(tmp_path: Path) -> 
     path.write_text('[firm]\nname = "Acme\n', encoding="utf-8")
     with pytest.raises(PolicyError, match=rf"^{re.escape(str(path))}: line 2, column \d+: not valid TOML"):
         load_policy(path, REGIME)
-    with pytest.raises(PolicyError, match=rf"^{re.escape(str(tmp_path / 'none.toml'))}: no such file"):
+    with pytest.raises(
+        PolicyError, match=rf"^{re.escape(str(tmp_path / 'none.toml'))}: no such file; write the"
+    ):
         load_policy(tmp_path / "none.toml", REGIME)

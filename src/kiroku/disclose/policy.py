@@ -121,4 +121,9 @@ def parse_policy(text: str, regime: Regime, origin: str = "policy.toml") -> Poli
 
 def load_policy(path: Path, regime: Regime) -> Policy:
     """Read and validate a policy file against ``regime``; `PolicyError` names the file and the line or field."""
+    if not path.exists():
+        raise PolicyError(
+            f"{path}: no such file; write the statement policy there (the firm, thresholds, explanations: "
+            "docs/statements.md shows one)"
+        )
     return parse_policy(read_user_text(path, PolicyError), regime, str(path))
