@@ -188,3 +188,20 @@ def test_the_notification_files_the_statement_and_carries_no_figure(statement_wo
     assert "records" not in [r["id"] for r in notification["requirements"]]  # regulator-tier requirement
     assert "70000000000" not in json.dumps(notification)
     verify_document(notification, Verifier.from_vkey(key(statement_workspace)))
+
+
+def test_statements_follow_the_published_schema(statement_workspace: Path) -> None:
+    from kiroku.disclose.schema import Statement, statement_json_schema
+
+    published = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "statement.schema.json").read_text()
+    )
+    assert published == statement_json_schema(), (
+        "run: python -m kiroku.disclose.schema > docs/statement.schema.json"
+    )
+    for tier in ("public", "regulator"):
+        Statement.model_validate(build(statement_workspace, tier, f"schema-{tier}"))
+    tiers = {
+        name: field["tier"] for name, field in published["$defs"]["RequirementAnswer"]["properties"].items()
+    }
+    assert tiers["findings"] == "regulator" and tiers["status"] == "public"

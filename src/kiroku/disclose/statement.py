@@ -38,6 +38,7 @@ from kiroku.disclose.model_evidence import (
 )
 from kiroku.disclose.policy import Policy
 from kiroku.disclose.regime import Regime
+from kiroku.disclose.schema import Statement
 from kiroku.disclose.scope import decide_scope
 from kiroku.disclose.signing import SignatureError, sign_document, verify_document
 from kiroku.disclose.status import Answer, answer_requirement
@@ -156,7 +157,9 @@ def build_statement(
             "checkpoint": checkpoint.note,
         },
     }
-    return sign_document(document, signer)
+    signed = sign_document(document, signer)
+    Statement.model_validate(signed)  # what is signed has the published schema's shape
+    return signed
 
 
 def verify_statement(document: dict[str, Any], verifier: Verifier) -> None:

@@ -1,0 +1,121 @@
+"""The statement's schema (``kiroku.statement/v1``) as pydantic models, each field tagged with its tier.
+
+`build_statement` checks every statement it signs against `Statement`, and the JSON Schema published at
+``docs/statement.schema.json`` is `statement_json_schema()` (``python -m kiroku.disclose.schema`` prints it; a test
+keeps the file current). A field's ``tier`` says who may read it: ``public`` fields appear in both tiers,
+``regulator`` fields only in the regulator's statement. Evidence values are tiered where they are derived
+(`kiroku.disclose.evidence`): a public statement carries each key's public view.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kiroku.disclose.policy import Firm
+from kiroku.disclose.regime import Bilingual
+
+__all__ = ["Statement", "statement_json_schema"]
+
+PUBLIC: dict[str, Any] = {"tier": "public"}
+REGULATOR: dict[str, Any] = {"tier": "regulator"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegimeRef(_Strict):
+    """The regime and version the statement answers."""
+
+    name: str = Field(json_schema_extra=PUBLIC)
+    id: str = Field(json_schema_extra=PUBLIC)
+    version: str = Field(json_schema_extra=PUBLIC)
+    title: Bilingual = Field(json_schema_extra=PUBLIC)
+    official_text: str = Field(json_schema_extra=PUBLIC)
+    wording: Bilingual = Field(json_schema_extra=PUBLIC)
+
+
+class Period(_Strict):
+    """The reporting year."""
+
+    year: int = Field(json_schema_extra=PUBLIC)
+    start: str = Field(json_schema_extra=PUBLIC, description="ISO date")
+    end: str = Field(json_schema_extra=PUBLIC, description="ISO date")
+
+
+class Summary(_Strict):
+    """How many requirements have each status."""
+
+    complies: int = Field(ge=0, json_schema_extra=PUBLIC)
+    partially: int = Field(ge=0, json_schema_extra=PUBLIC)
+    explains: int = Field(ge=0, json_schema_extra=PUBLIC)
+
+
+class RequirementAnswer(_Strict):
+    """One requirement answered."""
+
+    id: str = Field(json_schema_extra=PUBLIC)
+    principle: str = Field(json_schema_extra=PUBLIC)
+    tier: Literal["public", "regulator"] = Field(
+        json_schema_extra=PUBLIC,
+        description="regulator-tier requirements appear in the regulator's statement only",
+    )
+    title: Bilingual = Field(json_schema_extra=PUBLIC)
+    summary: Bilingual = Field(json_schema_extra=PUBLIC)
+    status: Literal["complies", "partially", "explains"] = Field(json_schema_extra=PUBLIC)
+    evidence: dict[str, dict[str, Any]] = Field(
+        json_schema_extra=PUBLIC,
+        description="by evidence key: its public view in a public statement, its regulator view in the other",
+    )
+    explanation: Bilingual | None = Field(json_schema_extra=PUBLIC)
+    findings: list[str] | None = Field(
+        default=None,
+        json_schema_extra=REGULATOR,
+        description="what the record shows wrong (regulator tier only)",
+    )
+
+
+class LedgerRef(_Strict):
+    """The ledger checkpoint the statement is bound to."""
+
+    size: int = Field(ge=0, json_schema_extra=PUBLIC)
+    root: str = Field(pattern=r"^[0-9a-f]{64}$", json_schema_extra=PUBLIC)
+    checkpoint: str = Field(
+        json_schema_extra=PUBLIC, description="the C2SP signed note of that size and root"
+    )
+
+
+class Signature(_Strict):
+    """Ed25519 over the canonical JSON (RFC 8785) of the statement without this member."""
+
+    algorithm: Literal["ed25519"] = Field(json_schema_extra=PUBLIC)
+    key_name: str = Field(json_schema_extra=PUBLIC)
+    key_id: str = Field(pattern=r"^[0-9a-f]{8}$", json_schema_extra=PUBLIC)
+    value: str = Field(json_schema_extra=PUBLIC, description="base64")
+
+
+class Statement(_Strict):
+    """An annual comply-or-explain statement (``kiroku.statement/v1``)."""
+
+    format: Literal["kiroku.statement/v1"] = Field(json_schema_extra=PUBLIC)
+    tier: Literal["public", "regulator"] = Field(json_schema_extra=PUBLIC)
+    regime: RegimeRef = Field(json_schema_extra=PUBLIC)
+    period: Period = Field(json_schema_extra=PUBLIC)
+    firm: Firm = Field(json_schema_extra=PUBLIC)
+    generated: str = Field(json_schema_extra=PUBLIC, description="RFC 3339 time")
+    summary: Summary = Field(json_schema_extra=PUBLIC)
+    requirements: list[RequirementAnswer] = Field(json_schema_extra=PUBLIC)
+    ledger: LedgerRef = Field(json_schema_extra=PUBLIC)
+    signature: Signature | None = Field(default=None, json_schema_extra=PUBLIC)
+
+
+def statement_json_schema() -> dict[str, Any]:
+    """The JSON Schema of `Statement`, as published in docs/statement.schema.json."""
+    return Statement.model_json_schema()
+
+
+if __name__ == "__main__":
+    print(json.dumps(statement_json_schema(), ensure_ascii=False, indent=2))
