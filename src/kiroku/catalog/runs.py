@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
@@ -31,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from kiroku._textfile import read_user_text
+from kiroku._textfile import parse_user_toml, read_user_text
 from kiroku.catalog import _duck as duck
 from kiroku.catalog.errors import RunError
 from kiroku.catalog.sources import SourceError, find_source
@@ -57,7 +56,6 @@ __all__ = [
     "record_run",
     "resolve_mix",
     "runs_of",
-    "toml_error_message",
     "validation_message",
 ]
 
@@ -318,23 +316,9 @@ def validation_message(exc: ValidationError) -> str:
     return f"{_where(first['loc']) or 'run'}: {message}{more}"
 
 
-_TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-
-
-def toml_error_message(origin: str, exc: tomllib.TOMLDecodeError) -> str:
-    """``origin: line L, column C: not valid TOML: why`` for a TOML syntax error."""
-    found = _TOML_POSITION.match(str(exc))
-    if found:
-        return f"{origin}: line {found['line']}, column {found['col']}: not valid TOML: {found['msg']}"
-    return f"{origin}: not valid TOML: {exc}"
-
-
 def parse_run(text: str, origin: str = "RUN.toml") -> TrainingRun:
     """Parse and validate a run file's text; `RunError` messages start with ``origin`` and the line or field."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RunError(toml_error_message(origin, exc)) from exc
+    data = parse_user_toml(text, origin, RunError)
     try:
         return TrainingRun.model_validate(data)
     except ValidationError as exc:

@@ -30,14 +30,13 @@ regime does not have is an error naming the field and the regime's requirement i
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from kiroku._textfile import read_user_text
-from kiroku.catalog.runs import toml_error_message, validation_message
+from kiroku._textfile import parse_user_toml, read_user_text
+from kiroku.catalog.runs import validation_message
 from kiroku.disclose.errors import PolicyError
 from kiroku.disclose.regime import Regime
 
@@ -107,10 +106,7 @@ class Policy(BaseModel):
 def parse_policy(text: str, regime: Regime, origin: str = "policy.toml") -> Policy:
     """Parse and validate a policy file's text against ``regime``; errors start with ``origin`` and the line or
     field at fault."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(toml_error_message(origin, exc)) from exc
+    data = parse_user_toml(text, origin, PolicyError)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:

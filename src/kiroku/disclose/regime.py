@@ -13,15 +13,14 @@ kiroku ships it. Errors name the file and the line or field at fault.
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from kiroku._textfile import read_user_text
-from kiroku.catalog.runs import toml_error_message, validation_message
+from kiroku._textfile import parse_user_toml, read_user_text
+from kiroku.catalog.runs import validation_message
 from kiroku.disclose.errors import RegimeError
 
 __all__ = ["EVIDENCE", "Bilingual", "Regime", "Requirement", "bundled_regimes", "load_regime"]
@@ -147,10 +146,7 @@ def load_regime(name_or_path: str | Path) -> Regime:
 
 
 def _parse(text: str, origin: str) -> Regime:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegimeError(toml_error_message(origin, exc)) from exc
+    data = parse_user_toml(text, origin, RegimeError)
     try:
         return Regime.model_validate(data)
     except ValidationError as exc:
