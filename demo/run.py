@@ -265,9 +265,11 @@ def main() -> None:
         "--from", "2026-04-01", "--to", "2026-06-30", "--personal-data", "--copyrighted",
         "--licence", "various; machine-readable opt-outs honoured", cwd=workspace)  # fmt: skip
     run("source", "add", "python-docs", "--type", "public_dataset", "--origin", "https://docs.python.org/3/",
-        "--licence", "PSF-2.0", "--no-personal-data", "--copyrighted", cwd=workspace)  # fmt: skip
+        "--from", "2026-05-11", "--to", "2026-05-11", "--licence", "PSF-2.0", "--no-personal-data", "--copyrighted",
+        cwd=workspace)  # fmt: skip
     run("source", "add", "acme-synthetic-qa", "--type", "synthetic", "--generator", "acme-lm 1.0",
-        "--licence", "own work", "--no-personal-data", "--no-copyrighted", cwd=workspace)  # fmt: skip
+        "--from", "2026-06-01", "--to", "2026-06-12", "--licence", "own work", "--no-personal-data",
+        "--no-copyrighted", cwd=workspace)  # fmt: skip
     run("source", "list", cwd=workspace)
 
     step("3. Ingest: a web crawl (WARC), a real text dataset (Parquet) and the synthetic set (JSON Lines)")

@@ -92,6 +92,15 @@ services_in_japan = ["chat"]
 
 [scope]
 compute_flops = 1e24
+
+[training_data]
+languages = ["en"]
+content_types = "web pages about tea, rivers and trains"
+purpose = "a chat model that answers questions about travel"
+cleaning_purpose = "keep pages a reader would learn from"
+aggregate_consumer_information = false
+illegal_content = "pages from sites on the piracy blocklist are never trained on"
+crawler_purposes = "collecting public web pages to train Acme's models"
 """
 
 

@@ -15,10 +15,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from kiroku.catalog.schema import DOCS_SCHEMA, TEXT_SCHEMA, count_tokens
 from kiroku.catalog.urls import host_of, registrable_domain
@@ -85,6 +86,16 @@ class ShardRecord(BaseModel):
     text_file: str
     text_sha256: str
     input: InputRange
+    crawler_agent: str | None = None
+    """For a crawl: the crawler's product token whose opt-outs were evaluated (kiroku.toml or the warcinfo)."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_agent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # records of sources that are not crawls keep the body they had before the field existed
+        body: dict[str, Any] = handler(self)
+        if body.get("crawler_agent") is None:
+            body.pop("crawler_agent", None)
+        return body
 
 
 register_kind("catalog.shard", ShardRecord)
@@ -127,6 +138,7 @@ class ShardWriter:
     max_documents: int = 100_000
     max_bytes: int = 256 << 20
     start: int = 0
+    crawler_agent: str | None = None
     shards_written: list[ShardRecord] = field(default_factory=list)
     _rows: dict[str, list[object]] = field(default_factory=dict)
     _texts: list[str] = field(default_factory=list)
@@ -207,6 +219,7 @@ class ShardWriter:
             input=InputRange(
                 path=self.input_path, sha256=self.input_sha256, start=self.start, end=end, complete=complete
             ),
+            crawler_agent=self.crawler_agent,
         )
         self.ledger.append("catalog.shard", record)
         self.shards_written.append(record)

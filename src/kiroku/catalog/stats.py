@@ -27,6 +27,8 @@ class RecordedShard:
 
     index: int
     shard: ShardRecord
+    time: str = ""
+    """When the record was appended (RFC 3339, UTC)."""
 
 
 def catalog_shards(ledger: Ledger) -> list[RecordedShard]:
@@ -35,7 +37,7 @@ def catalog_shards(ledger: Ledger) -> list[RecordedShard]:
     for record in ledger.records_of_kind("catalog.shard"):
         body = record.body_json()
         if body is not None:
-            shards.append(RecordedShard(record.index, ShardRecord.model_validate(body)))
+            shards.append(RecordedShard(record.index, ShardRecord.model_validate(body), record.entry.time))
     return shards
 
 

@@ -191,10 +191,17 @@ def blocklist_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
 
 
 def crawler_evidence(ledger: Ledger, catalog_dir: Path, agents: list[str]) -> Evidence:
-    """Crawler activity of the web-crawl sources: the user agents (``agents``, as configured), the period of the
-    fetches, and how many pages and hosts (public: dates and orders of magnitude; regulator: the counts by source
-    and the pages dropped by each opt-out signal)."""
+    """Crawler activity of the web-crawl sources: the user agents (those the crawl shards were ingested under,
+    from kiroku.toml or the WARC files' warcinfo, and ``agents``), the period of the fetches, and how many pages
+    and hosts (public: dates and orders of magnitude; regulator: the counts by source and the pages dropped by
+    each opt-out signal)."""
     crawled = [source.name for _, source in list_sources(ledger) if source.type.value == "web_crawl"]
+    recorded = {
+        shard.shard.crawler_agent
+        for shard in catalog_shards(ledger)
+        if shard.shard.crawler_agent and shard.shard.source in crawled
+    }
+    agents = sorted(recorded | set(agents))
     files = _docs(ledger, catalog_dir)
     if not crawled or not files:
         return Evidence(

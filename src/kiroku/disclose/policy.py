@@ -19,6 +19,15 @@ requirement the firm does not fully comply with. Example::
     [users_in_japan]             # per model, the firm's own count
     acme-lm = 2_500_000
 
+    [training_data]              # for the EU summary and California's AB 2013 items
+    languages = ["ja", "en"]
+    content_types = "news and blog articles, technical documentation, synthetic question-answer pairs"
+    purpose = "a general-purpose Japanese and English assistant; the data teaches both languages and coding"
+    cleaning_purpose = "remove boilerplate, low-quality and duplicated text, so the model learns from prose"
+    aggregate_consumer_information = false
+    illegal_content = "piracy sites blocklisted before crawling; CSAM hash-matched and removed"
+    crawler_purposes = "collecting public web pages to train the firm's language models"
+
     [explanations.p1-provenance]
     status = "partially"
     en = "Generated images carry C2PA manifests; text outputs carry no watermark yet."
@@ -40,7 +49,15 @@ from kiroku.catalog.runs import validation_message
 from kiroku.disclose.errors import PolicyError
 from kiroku.disclose.regime import Regime
 
-__all__ = ["Explanation", "Firm", "Policy", "ScopeThresholds", "load_policy", "parse_policy"]
+__all__ = [
+    "Explanation",
+    "Firm",
+    "Policy",
+    "ScopeThresholds",
+    "TrainingDataDeclarations",
+    "load_policy",
+    "parse_policy",
+]
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -78,6 +95,48 @@ class Explanation(BaseModel):
     ja: _Text
 
 
+class TrainingDataDeclarations(BaseModel):
+    """What the EU summary of training content and California's AB 2013 ask about the training data that the
+    ledger cannot say: the firm declares it once here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    languages: tuple[_Text, ...] = Field(min_length=1, description="languages of the training data (EU 1.3)")
+    content_types: _Text = Field(description="the types of content, e.g. news, fiction, code (EU 1.3)")
+    purpose: _Text = Field(
+        description="how the datasets further the intended purpose of the model or service (AB 2013 item 2)"
+    )
+    cleaning_purpose: _Text = Field(
+        description="why the data was cleaned or processed, in relation to the model (AB 2013 item 9)"
+    )
+    aggregate_consumer_information: bool = Field(
+        description="whether the datasets include aggregate consumer information (AB 2013 item 8)"
+    )
+    illegal_content: _Text = Field(description="measures to avoid or remove illegal content (EU 3.2)")
+    crawler_purposes: _Text | None = Field(
+        default=None,
+        description="what the crawlers collect data for (EU 2.3; needed when a web crawl is used)",
+    )
+    sme: bool = Field(
+        default=False,
+        description="an SME lists the top 5% of crawled domains or 1,000, not the top 10% (EU 2.3)",
+    )
+    authorised_representative: _Text | None = Field(
+        default=None, description="the authorised representative in the Union, if any (EU 1.1)"
+    )
+    other_information: _Text | None = Field(default=None, description="anything else to state (EU 3.3)")
+
+
+TRAINING_DATA_EXAMPLE = """[training_data]
+languages = ["ja", "en"]                       # languages of the training data
+content_types = "..."                          # types of content: news, fiction, code, ...
+purpose = "..."                                # how the datasets further the model's intended purpose
+cleaning_purpose = "..."                       # why the data was cleaned or processed
+aggregate_consumer_information = false         # California Civil Code 1798.140
+illegal_content = "..."                        # measures to avoid or remove illegal content
+crawler_purposes = "..."                       # what the crawlers collect data for (with a web crawl)"""
+
+
 class Policy(BaseModel):
     """The statement policy file, validated."""
 
@@ -91,6 +150,16 @@ class Policy(BaseModel):
     )
     rightsholder_contact: _Text | None = Field(default=None, description="where rightsholders send inquiries")
     explanations: dict[str, Explanation] = Field(default_factory=dict)
+    training_data: TrainingDataDeclarations | None = None
+
+    def declarations(self, origin: str) -> TrainingDataDeclarations:
+        """The ``[training_data]`` declarations; `PolicyError` showing the lines to add when they are missing."""
+        if self.training_data is None:
+            raise PolicyError(
+                f"{origin}: [training_data] is missing; the EU summary and California's AB 2013 items need what "
+                f"the ledger cannot say about the training data. Add:\n{TRAINING_DATA_EXAMPLE}"
+            )
+        return self.training_data
 
     def check_against(self, regime: Regime, origin: str) -> None:
         """`PolicyError` when an explanation names a requirement ``regime`` does not have."""

@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kiroku.catalog.runs import list_runs
+from kiroku.catalog.sources import DataType
+from kiroku.disclose.ab2013 import FORMAT as AB2013_FORMAT
+from kiroku.disclose.ab2013 import build_ab2013
 from kiroku.disclose.errors import DisclosureError, PolicyError
+from kiroku.disclose.eu_summary import FORMAT as EU_FORMAT
+from kiroku.disclose.eu_summary import build_eu_summary
 from kiroku.disclose.evidence import (
     Evidence,
     blocklist_evidence,
@@ -29,7 +34,9 @@ from kiroku.disclose.evidence import (
     optout_evidence,
     retention_evidence,
 )
+from kiroku.disclose.facts import training_data_facts
 from kiroku.disclose.index_evidence import domain_index_evidence, trace_index_evidence
+from kiroku.disclose.mlbom import build_mlbom
 from kiroku.disclose.model_evidence import (
     inquiry_evidence,
     model_evidence,
@@ -39,15 +46,25 @@ from kiroku.disclose.model_evidence import (
 from kiroku.disclose.policy import Policy
 from kiroku.disclose.regime import Regime
 from kiroku.disclose.schema import Statement
-from kiroku.disclose.scope import decide_scope
+from kiroku.disclose.scope import ScopeDecision, decide_scope
 from kiroku.disclose.signing import SignatureError, sign_document, verify_document
 from kiroku.disclose.status import Answer, answer_requirement
 from kiroku.ledger import Ledger, NoteError, Signer, Verifier
 from kiroku.ledger.note import open_checkpoint
 
-__all__ = ["FORMAT", "Sources", "Tier", "build_statement", "verify_statement"]
+__all__ = [
+    "FORMAT",
+    "SIGNED_FORMATS",
+    "Disclosures",
+    "Sources",
+    "Tier",
+    "build_disclosures",
+    "build_statement",
+    "verify_statement",
+]
 
 FORMAT = "kiroku.statement/v1"
+SIGNED_FORMATS = (FORMAT, EU_FORMAT, AB2013_FORMAT)
 Tier = Literal["public", "regulator"]
 
 
@@ -67,7 +84,9 @@ def _period(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def _evidence(sources: Sources, policy: Policy, start: date, end: date) -> dict[str, Evidence]:
+def _evidence(
+    sources: Sources, policy: Policy, start: date, end: date
+) -> tuple[list[ScopeDecision], dict[str, Evidence]]:
     ledger, catalog = sources.ledger, sources.catalog_dir
     decisions = decide_scope(ledger, start, end, policy)
     if not decisions and not any(start <= run.end and run.start <= end for _, run in list_runs(ledger)):
@@ -88,7 +107,7 @@ def _evidence(sources: Sources, policy: Policy, start: date, end: date) -> dict[
         trace_index_evidence(ledger, sources.index_dir),
         inquiry_evidence(policy),
     ]
-    return {item.key: item for item in derived}
+    return decisions, {item.key: item for item in derived}
 
 
 def _requirement(answer: Answer, tier: Tier) -> dict[str, Any]:
@@ -112,24 +131,32 @@ def _requirement(answer: Answer, tier: Tier) -> dict[str, Any]:
     return entry
 
 
-def build_statement(
+@dataclass(frozen=True)
+class Disclosures:
+    """Every document one build derives from the record at one ledger checkpoint."""
+
+    statement: dict[str, Any]
+    """The Japanese code's comply-or-explain statement, signed."""
+    eu_summary: dict[str, Any]
+    """The EU public summary of training content, signed."""
+    ab2013: dict[str, Any]
+    """California AB 2013's twelve items, signed."""
+    mlbom: dict[str, Any]
+    """The CycloneDX 1.6 ML-BOM, validated."""
+
+
+def _statement(
     sources: Sources,
     regime: Regime,
     policy: Policy,
     year: int,
     tier: Tier,
     signer: Signer,
-    *,
-    policy_origin: str = "the policy file",
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """The signed statement for reporting year ``year`` in ``tier``.
-
-    Raises `PolicyError` (`MissingExplanation`) when the record shows non-compliance that ``policy`` does not
-    explain, or when nothing was in service or trained in the year; `DisclosureError` for an impossible year.
-    """
+    policy_origin: str,
+    now: datetime | None,
+) -> tuple[dict[str, Any], list[ScopeDecision], dict[str, Evidence]]:
     start, end = _period(year)
-    evidence = _evidence(sources, policy, start, end)
+    decisions, evidence = _evidence(sources, policy, start, end)
     answers = [answer_requirement(r, evidence, policy, policy_origin) for r in regime.requirements]
     shown = [a for a in answers if tier == "regulator" or a.requirement.tier == "public"]
     checkpoint = sources.ledger.checkpoint(signer)
@@ -159,15 +186,77 @@ def build_statement(
     }
     signed = sign_document(document, signer)
     Statement.model_validate(signed)  # what is signed has the published schema's shape
-    return signed
+    return signed, decisions, evidence
+
+
+def build_statement(
+    sources: Sources,
+    regime: Regime,
+    policy: Policy,
+    year: int,
+    tier: Tier,
+    signer: Signer,
+    *,
+    policy_origin: str = "the policy file",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The signed statement for reporting year ``year`` in ``tier``.
+
+    Raises `PolicyError` (`MissingExplanation`) when the record shows non-compliance that ``policy`` does not
+    explain, or when nothing was in service or trained in the year; `DisclosureError` for an impossible year.
+    """
+    return _statement(sources, regime, policy, year, tier, signer, policy_origin, now)[0]
+
+
+def build_disclosures(
+    sources: Sources,
+    regime: Regime,
+    policy: Policy,
+    year: int,
+    tier: Tier,
+    signer: Signer,
+    *,
+    policy_origin: str = "the policy file",
+    now: datetime | None = None,
+) -> Disclosures:
+    """The statement of `build_statement` and, from the same record at the same checkpoint, the EU summary of
+    training content, California's AB 2013 items (both public by law, whatever ``tier``) and the ML-BOM.
+
+    Raises what `build_statement` raises, and `PolicyError` when the policy file lacks ``[training_data]``.
+    """
+    declared = policy.declarations(policy_origin)
+    statement, decisions, evidence = _statement(
+        sources, regime, policy, year, tier, signer, policy_origin, now
+    )
+    facts = training_data_facts(sources.ledger, sources.catalog_dir, sme=declared.sme)
+    if facts.of_type(DataType.web_crawl) and declared.crawler_purposes is None:
+        raise PolicyError(
+            f"{policy_origin}: training_data.crawler_purposes is missing: the data includes a web crawl, and the "
+            'EU summary states what the crawlers collect for. Add under [training_data]: crawler_purposes = "..."'
+        )
+    ledger = statement["ledger"]
+    generated = datetime.fromisoformat(statement["generated"])
+    common = (statement["period"], statement["generated"], ledger)
+    eu = build_eu_summary(facts, decisions, evidence, policy, declared, *common)
+    ab = build_ab2013(
+        facts, decisions, policy, declared, evidence["optouts"].public["documents_dropped"], *common
+    )
+    return Disclosures(
+        statement=statement,
+        eu_summary=sign_document(eu, signer),
+        ab2013=sign_document(ab, signer),
+        mlbom=build_mlbom(facts, decisions, sources.ledger, policy, generated, ledger),
+    )
 
 
 def verify_statement(document: dict[str, Any], verifier: Verifier) -> None:
-    """Check a statement offline: its format, its signature, and that its ledger checkpoint is signed by the same
-    key and names the size and root the statement states. `SignatureError` says what failed."""
-    if document.get("format") != FORMAT:
+    """Check a statement, EU summary or AB 2013 documentation offline: its format, its signature, and that its
+    ledger checkpoint is signed by the same key and names the size and root the document states.
+    `SignatureError` says what failed."""
+    if document.get("format") not in SIGNED_FORMATS:
         raise SignatureError(
-            f"not a kiroku statement: format is {document.get('format')!r}, expected {FORMAT!r}"
+            f"not a signed kiroku disclosure: format is {document.get('format')!r}, expected one of "
+            f"{', '.join(SIGNED_FORMATS)}"
         )
     verify_document(document, verifier)
     ledger = document.get("ledger")

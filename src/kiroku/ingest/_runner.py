@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from kiroku.catalog import find_source
 from kiroku.catalog.shards import Document, ShardRecord, ShardWriter, sha256_file
@@ -23,6 +24,14 @@ __all__ = ["BlocklistStep", "IngestError", "IngestResult", "Step", "ingest_files
 Reader = Callable[[Path, int], Iterator[tuple[int, Document]]]
 Step = Callable[[Document], Document]
 """A step every document passes through before it is written."""
+
+
+@runtime_checkable
+class CrawlReader(Protocol):
+    """A reader of crawls, which knows the crawler agent each file was read under (`kiroku.ingest.WarcReader`)."""
+
+    def crawler_agent_for(self, path: Path) -> str | None:
+        """The crawler product token the file's opt-outs were evaluated for, once the file is being read."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +120,13 @@ def ingest_files(
         for position, doc in reader(path, start):
             for step in steps:
                 doc = step(doc)
+            if isinstance(reader, CrawlReader):
+                writer.crawler_agent = reader.crawler_agent_for(path)
             writer.add(doc, position)
             if on_document:
                 on_document()
+        if isinstance(reader, CrawlReader):
+            writer.crawler_agent = reader.crawler_agent_for(path)
         writer.flush(end=max(position + 1, writer.start), complete=True)
         results.append(IngestResult(path, sha256, False, start, tuple(writer.shards_written)))
     return results

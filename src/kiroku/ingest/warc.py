@@ -259,6 +259,12 @@ class WarcReader:
             self._robots_site = site
         return self._robots_site
 
+    def crawler_agent_for(self, path: Path) -> str | None:
+        """The crawler product token ``path``'s opt-outs are evaluated for; None before it is read or when
+        neither kiroku.toml nor its warcinfo names one."""
+        summary = self.summaries.get(path)
+        return summary.crawler_agent if summary else None
+
     def __call__(self, path: Path, start: int = 0) -> Iterator[tuple[int, Document]]:
         """Yield ``(record ordinal, document)`` for each HTTP 200 HTML or plain-text response from record
         ``start`` on.
