@@ -20,6 +20,7 @@ from kiroku.catalog.stages import StageRecord
 from kiroku.disclose.evidence import count_band
 from kiroku.disclose.facts import SourceFacts, TrainingDataFacts
 from kiroku.disclose.policy import Policy, TrainingDataDeclarations
+from kiroku.disclose.schema import LedgerRef, Period, Signature
 from kiroku.disclose.scope import ScopeDecision
 
 __all__ = ["FORMAT", "ITEMS", "AB2013Documentation", "build_ab2013"]
@@ -99,11 +100,12 @@ class AB2013Documentation(_Strict):
     law: str = LAW
     developer: str = Field(min_length=1)
     systems: list[str] = Field(min_length=1, description="the models and services documented")
-    period: dict[str, Any]
-    generated: str
+    period: Period
+    generated: str = Field(description="RFC 3339 time")
     items: list[Item] = Field(min_length=12, max_length=12)
     datasets: list[Dataset]
-    ledger: dict[str, Any]
+    ledger: LedgerRef = Field(description="the ledger checkpoint the documentation was derived at")
+    signature: Signature | None = None
 
 
 def _yes_no(value: bool | None, yes: str, no: str) -> str:
@@ -216,13 +218,13 @@ def build_ab2013(
     documentation = AB2013Documentation(
         developer=policy.firm.name,
         systems=systems,
-        period=period,
+        period=Period.model_validate(period),
         generated=generated,
         items=[
             Item(number=n, asks=ask, answer=answer)
             for n, (ask, answer) in enumerate(zip(ITEMS, answers, strict=True), 1)
         ],
         datasets=datasets,
-        ledger=ledger,
+        ledger=LedgerRef.model_validate(ledger),
     )
-    return documentation.model_dump(mode="json")
+    return documentation.model_dump(mode="json", exclude={"signature"})

@@ -18,6 +18,7 @@ from kiroku.catalog.sources import DataType
 from kiroku.disclose.evidence import Evidence, count_band
 from kiroku.disclose.facts import SourceFacts, TrainingDataFacts
 from kiroku.disclose.policy import Policy, TrainingDataDeclarations
+from kiroku.disclose.schema import LedgerRef, Period, Signature
 from kiroku.disclose.scope import ScopeDecision
 
 __all__ = ["FORMAT", "EUSummary", "build_eu_summary", "text_size_band"]
@@ -144,12 +145,13 @@ class EUSummary(_Strict):
 
     format: str = FORMAT
     template: str = TEMPLATE
-    period: dict[str, Any]
-    generated: str
+    period: Period
+    generated: str = Field(description="RFC 3339 time")
     general_information: GeneralInformation
     data_sources: DataSources
     data_processing: DataProcessing
-    ledger: dict[str, Any] = Field(description="the ledger size and root the summary was derived at")
+    ledger: LedgerRef = Field(description="the ledger checkpoint the summary was derived at")
+    signature: Signature | None = None
 
 
 def text_size_band(tokens: int) -> str:
@@ -311,7 +313,7 @@ def build_eu_summary(
     ]
     crawler = evidence["crawler"].public
     summary = EUSummary(
-        period=period,
+        period=Period.model_validate(period),
         generated=generated,
         general_information=GeneralInformation(
             provider=Provider(
@@ -359,9 +361,9 @@ def build_eu_summary(
             illegal_content_removal=_illegal(declared, evidence["blocklists"]),
             other_information=declared.other_information or "none",
         ),
-        ledger=ledger,
+        ledger=LedgerRef.model_validate(ledger),
     )
-    return summary.model_dump(mode="json")
+    return summary.model_dump(mode="json", exclude={"signature"})
 
 
 def _synthetic(facts: TrainingDataFacts) -> DataSourceSection:

@@ -10,6 +10,7 @@ keeps the file current). A field's ``tier`` says who may read it: ``public`` fie
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -117,5 +118,29 @@ def statement_json_schema() -> dict[str, Any]:
     return Statement.model_json_schema()
 
 
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Every disclosure's JSON Schema by the file it is published as under docs/."""
+    from kiroku.disclose.ab2013 import AB2013Documentation
+    from kiroku.disclose.eu_summary import EUSummary
+
+    return {
+        "statement.schema.json": statement_json_schema(),
+        "eu-summary.schema.json": EUSummary.model_json_schema(),
+        "ab2013.schema.json": AB2013Documentation.model_json_schema(),
+    }
+
+
+def main(argv: list[str]) -> int:
+    """``python -m kiroku.disclose.schema [NAME]``: print the statement's JSON Schema, or the one published as
+    docs/NAME (statement.schema.json, eu-summary.schema.json, ab2013.schema.json)."""
+    schemas = published_schemas()
+    name = argv[0] if argv else "statement.schema.json"
+    if name not in schemas:
+        print(f"no schema {name!r}: choose one of {', '.join(schemas)}", file=sys.stderr)
+        return 2
+    print(json.dumps(schemas[name], ensure_ascii=False, indent=2))
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(statement_json_schema(), ensure_ascii=False, indent=2))
+    sys.exit(main(sys.argv[1:]))

@@ -22,10 +22,10 @@ from typing import Any, Literal
 from kiroku.catalog.runs import list_runs
 from kiroku.catalog.sources import DataType
 from kiroku.disclose.ab2013 import FORMAT as AB2013_FORMAT
-from kiroku.disclose.ab2013 import build_ab2013
+from kiroku.disclose.ab2013 import AB2013Documentation, build_ab2013
 from kiroku.disclose.errors import DisclosureError, PolicyError
 from kiroku.disclose.eu_summary import FORMAT as EU_FORMAT
-from kiroku.disclose.eu_summary import build_eu_summary
+from kiroku.disclose.eu_summary import EUSummary, build_eu_summary
 from kiroku.disclose.evidence import (
     Evidence,
     blocklist_evidence,
@@ -241,10 +241,13 @@ def build_disclosures(
     ab = build_ab2013(
         facts, decisions, policy, declared, evidence["optouts"].public["documents_dropped"], *common
     )
+    signed_eu, signed_ab = sign_document(eu, signer), sign_document(ab, signer)
+    EUSummary.model_validate(signed_eu)  # each has its published schema's shape
+    AB2013Documentation.model_validate(signed_ab)
     return Disclosures(
         statement=statement,
-        eu_summary=sign_document(eu, signer),
-        ab2013=sign_document(ab, signer),
+        eu_summary=signed_eu,
+        ab2013=signed_ab,
         mlbom=build_mlbom(facts, decisions, sources.ledger, policy, generated, ledger),
     )
 
