@@ -18,7 +18,9 @@ walkthrough, one section each:
 11-12. "does the training data hold text identical or similar to this output?": the trace index of the training
    run, and traces of an output that copies a blog post, one that paraphrases it, a new one, and one that copies the
    news publisher that opted out (in Japanese); an HTML page, a bundle checked offline, and the index re-hashed;
-13. a second checkpoint and a consistency proof, then an audit of the whole ledger; 14. the retention plan.
+13. a second checkpoint and a consistency proof, then an audit of the whole ledger; 14. the retention plan;
+15. the annual statement for 2026 with the Cabinet Office notification, the EU summary of training content,
+   California AB 2013's items and a CycloneDX ML-BOM, from the same record; the outsider verifies them.
 
 Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, recreated each run).
 """
@@ -420,8 +422,10 @@ def main() -> None:
     shutil.copy(HERE / "data" / "statement.toml", workspace / "statement.toml")
     run("index", "build", cwd=workspace)  # the whole catalog's trace index: principle 3 covers all kept data
     run("statement", "build", "--period", "2026", "--tier", "public", "--out", "statement", cwd=workspace)
-    shutil.copy(workspace / "statement" / "statement.json", outsider / "statement.json")
-    run("statement", "verify", "statement.json", "--key", key, cwd=outsider)
+    for name in ("statement.json", "eu-summary.json", "ab2013.json"):
+        shutil.copy(workspace / "statement" / name, outsider / name)
+        run("statement", "verify", name, "--key", key, cwd=outsider)
+    summarise_disclosures(workspace / "statement")
 
     print(
         f"""
@@ -436,9 +440,33 @@ def main() -> None:
 - {workspace}/trace-copy.html: the trace of the copied blog post as a bilingual page, its spans highlighted.
 - {workspace}/index/trace/: the trace index of the run (suffix arrays, MinHash passages, BM25; docs/trace.md).
 - {workspace}/statement/statement.json: the public comply-or-explain statement for 2026, signed and bound to the
-    ledger (the policy it answers from: {workspace}/statement.toml; see docs/statements.md).
+    ledger (the policy it answers from: {workspace}/statement.toml; see docs/statements.md). Open it in a browser:
+    {(workspace / "statement" / "statement.html").resolve().as_uri()}
+- {workspace}/statement/: beside it, notification.json (Cabinet Office), eu-summary.json (EU AI Act),
+    ab2013.json (California) and cyclonedx.json (CycloneDX 1.6 ML-BOM).
 - {outsider}/: what a rightsholder holds: the bundles and the public key, nothing else.
 """
+    )
+
+
+def summarise_disclosures(folder: Path) -> None:
+    """A few lines from the EU summary, the AB 2013 items and the ML-BOM, to show what each holds."""
+    eu = json.loads((folder / "eu-summary.json").read_text(encoding="utf-8"))
+    crawled = eu["data_sources"]["crawled_data"]
+    public = [d["name"] for d in eu["data_sources"]["public_datasets"]["listed"]]
+    print(
+        f"EU summary: text, {eu['general_information']['modalities']['text']['size_band']}; public datasets "
+        f"over 3%: {', '.join(public) or 'none'}; crawlers: {', '.join(crawled['crawlers'])}, "
+        f"{crawled['period']}; top domains ({crawled['top_domains_rule']}): {', '.join(crawled['top_domains'])}"
+    )
+    ab = json.loads((folder / "ab2013.json").read_text(encoding="utf-8"))
+    first_used = next(item["answer"] for item in ab["items"] if item["number"] == 11)
+    print(f"AB 2013: {len(ab['items'])} items, {len(ab['datasets'])} datasets; first used: {first_used}")
+    bom = json.loads((folder / "cyclonedx.json").read_text(encoding="utf-8"))
+    kinds = [component["type"] for component in bom["components"]]
+    print(
+        f"ML-BOM (CycloneDX {bom['specVersion']}, validated): {kinds.count('machine-learning-model')} model(s) "
+        f"with a model card, {kinds.count('data')} data components"
     )
 
 
