@@ -1,0 +1,170 @@
+"""The registry's web application: FastAPI, server-rendered pages with JSON twins, and the JSON API.
+
+`create_app(settings)` opens (and creates or upgrades) the database, loads the registry's keys and mounts:
+
+- the public pages (`kiroku.registry.pages`): every page at ``/path`` has a JSON twin at ``/path.json``;
+- the JSON API under ``/api/v1`` (`kiroku.registry.api`), documented by the OpenAPI schema at ``/openapi.json``
+  and browsable at ``/api/docs``;
+- static files under ``/static``.
+
+Every error answers in one envelope, ``{"error": {"status", "code", "message"}}``, for the API and the JSON
+twins, and as a page in the chosen language otherwise. Every response carries security headers; request bodies
+over ``settings.max_body`` bytes are refused before they are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from kiroku.registry.db import connect, upgrade
+from kiroku.registry.errors import RegistryError, TooLarge
+from kiroku.registry.firms import RegistryState, registry_state_of
+from kiroku.registry.i18n import choose_language, messages
+
+__all__ = ["RegistrySettings", "create_app"]
+
+_HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """How a registry runs."""
+
+    database_url: str = "sqlite:///registry.db"
+    witness_name: str = "registry.kiroku.example/witness"
+    """The key name of the registry's witness, in its cosignatures."""
+    max_body: int = 4_000_000
+    """The largest request body taken, in bytes."""
+    secure_cookies: bool = False
+    """Mark cookies Secure (behind HTTPS)."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What every request handler reaches through ``request.app.state.registry``."""
+
+    settings: RegistrySettings
+    engine: Engine
+    state: RegistryState
+    templates: Environment
+
+
+def registry_of(request: Request) -> Registry:
+    """The registry serving ``request``."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def wants_json(request: Request) -> bool:
+    """Whether the answer is JSON: the API, a ``.json`` twin, or a client asking for JSON only."""
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    return (
+        path.startswith("/api/")
+        or path.endswith(".json")
+        or ("application/json" in accept and "text/html" not in accept)
+    )
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> Response:
+    """The one error envelope, as JSON or as a page in the chosen language."""
+    if wants_json(request):
+        return JSONResponse(
+            {"error": {"status": status, "code": code, "message": message}}, status_code=status
+        )
+    lang = choose_language(request)
+    page = (
+        registry_of(request)
+        .templates.get_template("error.html")
+        .render(request=request, lang=lang, t=messages(lang), status=status, code=code, message=message)
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+class _Limits(BaseHTTPMiddleware):
+    def __init__(self, app: Any, max_body: int) -> None:
+        super().__init__(app)
+        self.max_body = max_body
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            error = TooLarge(f"the request body is over {self.max_body:,} bytes")
+            response = error_response(request, error.status, error.code, str(error))
+        else:
+            response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _templates() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(_HERE / "templates"),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    """The registry application for ``settings`` (database created or upgraded on the way)."""
+    from kiroku.registry import api, pages
+
+    settings = settings or RegistrySettings()
+    engine = connect(settings.database_url)
+    upgrade(engine)
+    app = FastAPI(
+        title="kiroku registry",
+        summary="The public registry of the AI IP Code: filings, a comply-or-explain matrix, a witness.",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.registry = Registry(
+        settings, engine, registry_state_of(engine, settings.witness_name), _templates()
+    )
+    app.add_middleware(_Limits, max_body=settings.max_body)
+
+    @app.exception_handler(RegistryError)
+    async def _registry_error(request: Request, exc: RegistryError) -> Response:
+        return error_response(request, exc.status, exc.code, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        return error_response(request, exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return error_response(request, 422, "invalid_request", f"{where}: {first.get('msg')}")
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    return app
