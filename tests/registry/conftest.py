@@ -47,7 +47,9 @@ def _workspace(base: Path, name: str, origin: str, policy: str = POLICY) -> Firm
     ok("index", "build", cwd=root)
     (root / "statement.toml").write_text(policy.replace("Acme AI K.K.", name), encoding="utf-8")
     ok("statement", "build", "--period", "2026", "--out", "first", cwd=root)
-    corrected = policy.replace("Acme AI K.K.", name).replace("acme.example/rightsholders", "acme.example/contact")
+    corrected = policy.replace("Acme AI K.K.", name).replace(
+        "acme.example/rightsholders", "acme.example/contact"
+    )
     (root / "statement.toml").write_text(corrected, encoding="utf-8")  # a corrected contact point
     ok("statement", "build", "--period", "2026", "--out", "second", cwd=root)
     key = ok("log", "key", cwd=root).strip().splitlines()[-1]
@@ -100,3 +102,40 @@ def file(client: TestClient, token: str, body: bytes, path: str = "/api/v1/filin
 
 def engine_of(client: TestClient) -> Any:
     return client.app.state.registry.engine  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class LiveRegistry:
+    """A registry served by uvicorn on a loopback port, in a thread of the test process."""
+
+    url: str
+    app: Any
+
+    @property
+    def engine(self) -> Any:
+        return self.app.state.registry.engine
+
+
+@pytest.fixture
+def live_registry(tmp_path: Path) -> Iterator[LiveRegistry]:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    app = create_app(RegistrySettings(database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the registry did not start")
+        time.sleep(0.05)
+    yield LiveRegistry(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -21,6 +21,7 @@ from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
 from kiroku.cli import model as model_commands
 from kiroku.cli import query as query_commands
+from kiroku.cli import registry as registry_commands
 from kiroku.cli import retention as retention_commands
 from kiroku.cli import run as run_commands
 from kiroku.cli import source as source_commands
@@ -55,6 +56,7 @@ app.add_typer(statement_commands.app, name="statement")
 app.add_typer(retention_commands.app, name="retention")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(query_commands.app, name="query")
+app.add_typer(registry_commands.app, name="registry")
 app.command(name="trace")(trace_command)
 
 

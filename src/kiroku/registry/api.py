@@ -81,6 +81,12 @@ def firms(request: Request) -> dict[str, Any]:
     return {"firms": [firm.public() for firm in list_firms(registry_of(request).engine)]}
 
 
+@router.get("/me")
+def me(firm: FirmDep) -> dict[str, Any]:
+    """The firm the token belongs to."""
+    return {"firm": firm.public()}
+
+
 @router.get("/witness")
 def witness_key(request: Request) -> dict[str, str]:
     """The registry's witness: its name and the verifier key of its cosignatures (type 0x04)."""

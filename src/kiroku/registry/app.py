@@ -32,7 +32,7 @@ from kiroku.registry.errors import RegistryError, TooLarge
 from kiroku.registry.firms import RegistryState, registry_state_of
 from kiroku.registry.i18n import choose_language, messages
 
-__all__ = ["RegistrySettings", "create_app"]
+__all__ = ["RegistrySettings", "app_from_environment", "create_app"]
 
 _HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -168,3 +168,15 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application from $KIROKU_REGISTRY_DB and $KIROKU_REGISTRY_WITNESS (uvicorn's factory, for workers)."""
+    import os
+
+    return create_app(
+        RegistrySettings(
+            database_url=os.environ.get("KIROKU_REGISTRY_DB", RegistrySettings.database_url),
+            witness_name=os.environ.get("KIROKU_REGISTRY_WITNESS", RegistrySettings.witness_name),
+        )
+    )
