@@ -211,7 +211,27 @@ def test_statements_follow_the_published_schema(statement_workspace: Path) -> No
     published = json.loads((docs / "statement.schema.json").read_text())
     for tier in ("public", "regulator"):
         Statement.model_validate(build(statement_workspace, tier, f"schema-{tier}"))
-    tiers = {
-        name: field["tier"] for name, field in published["$defs"]["RequirementAnswer"]["properties"].items()
-    }
+    defs = published["$defs"]
+    tiers = {name: field["tier"] for name, field in defs["RequirementAnswer"]["properties"].items()}
     assert tiers["findings"] == "regulator" and tiers["status"] == "public"
+    assert defs["RequirementAnswer"]["properties"]["evidence"]["$ref"] == "#/$defs/EvidenceViews"
+    # every field of every evidence view, however deep, says which tier may read it
+    from kiroku.disclose.evidence_views import VIEWS, EvidenceViews
+
+    views = {EvidenceViews.__name__} | {m.__name__ for v in VIEWS.values() for m in v.public + v.regulator}
+    while True:
+        text = json.dumps([defs[name] for name in views])
+        found = views | {ref.split('"')[0] for ref in text.split('"$ref": "#/$defs/')[1:]}
+        if found == views:
+            break
+        views = found
+    assert {"OptoutsRegulator", "CrawlPeriod", "KindFigures", "SourceFigures", "CrawlSource"} <= views
+    for name in views:
+        for field, spec in defs[name].get("properties", {}).items():
+            assert spec.get("tier") in ("public", "regulator"), f"{name}.{field} has no tier"
+    optouts = {name: field["tier"] for name, field in defs["OptoutsRegulator"]["properties"].items()}
+    assert optouts["documents_dropped"] == optouts["kept_despite_optout"] == "regulator"
+    assert {field["tier"] for field in defs["OptoutsPublic"]["properties"].values()} == {"public"}
+    crawler = defs["CrawlerRegulator"]["properties"]
+    assert crawler["period"]["tier"] == "public" and crawler["pages"]["tier"] == "regulator"
+    assert published["if"] == {"properties": {"tier": {"const": "public"}}, "required": ["tier"]}

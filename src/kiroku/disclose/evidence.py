@@ -1,7 +1,7 @@
 """Evidence computed from the catalog, in two tiers, with the non-compliance it shows.
 
 Each derivation returns an `Evidence`: ``public`` holds what a public statement may show (shares as bands, the
-protocols honoured, blocklist names, counts as orders of magnitude), ``regulator`` the full figures (a superset),
+protocols honoured, blocklist names, counts as orders of magnitude), ``regulator`` the full figures,
 and ``findings`` the non-compliance the record shows in plain words (a statement marks the requirement "explains"
 and refuses to build until the policy file explains it). A public statement is built from ``public`` alone, so no
 regulator-only figure can reach it.
@@ -193,8 +193,8 @@ def blocklist_evidence(ledger: Ledger, catalog_dir: Path) -> Evidence:
 def crawler_evidence(ledger: Ledger, catalog_dir: Path, agents: list[str]) -> Evidence:
     """Crawler activity of the web-crawl sources: the user agents (those the crawl shards were ingested under,
     from kiroku.toml or the WARC files' warcinfo, and ``agents``), the period of the fetches, and how many pages
-    and hosts (public: dates and orders of magnitude; regulator: the counts by source and the pages dropped by
-    each opt-out signal)."""
+    and hosts (public: dates and orders of magnitude; regulator: the counts, and pages, hosts, kept pages and
+    fetch period by source)."""
     crawled = [source.name for _, source in list_sources(ledger) if source.type.value == "web_crawl"]
     recorded = {
         shard.shard.crawler_agent

@@ -30,16 +30,16 @@ EVIDENCE: Final[dict[str, str]] = {
     "training": "architecture and training method of each run (training.run records)",
     "data_sources": "types and sources of training data with their shares of the kept tokens (source records, "
     "catalog shards, the runs' data mix)",
-    "crawler": "crawler user agents, periods, hosts, pages fetched and dropped by each opt-out signal (catalog)",
+    "crawler": "crawler user agents, the period of the fetches, pages and hosts fetched, by source (catalog)",
     "retention": "the retention policy and when each obligation ends (workspace policy, retention records)",
     "optouts": "opt-out protocols honoured and documents dropped by each signal; kept documents whose fetch an "
     "opt-out disallowed (catalog, opt-out audit)",
     "provenance": "provenance and watermarking measures (policy file)",
     "blocklists": "blocklists used against piracy sites and the documents they dropped (catalog)",
-    "domain_index": "domain answers available and the share of kept documents the domain index covers (indexes)",
-    "trace_index": "trace answers available and the share of kept tokens the trace index covers (indexes)",
-    "inquiries": "the contact point for rightsholders, inquiries received and answered, median time (policy "
-    "file, inquiry records)",
+    "domain_index": "domain answers available and the share of the catalog's shards the domain index covers "
+    "(indexes)",
+    "trace_index": "trace answers available and the share of the catalog's shards the trace index covers (indexes)",
+    "inquiries": "the contact point for rightsholders (policy file); counts of inquiries are not recorded yet",
 }
 """Evidence kiroku derives from the record, by key: what a requirement's ``evidence`` may name."""
 

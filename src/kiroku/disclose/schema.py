@@ -4,24 +4,24 @@
 ``docs/statement.schema.json`` is `statement_json_schema()` (``python -m kiroku.disclose.schema`` prints it; a test
 keeps the file current). A field's ``tier`` says who may read it: ``public`` fields appear in both tiers,
 ``regulator`` fields only in the regulator's statement. Evidence values are tiered where they are derived
-(`kiroku.disclose.evidence`): a public statement carries each key's public view.
+(`kiroku.disclose.evidence`) and typed, field by field with their tiers, in `kiroku.disclose.evidence_views`.
+A public statement carries public-tier requirements only, each without findings and with each evidence key's
+public view: `Statement` checks it, and the published schema says it with an ``if``/``then`` on ``tier``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kiroku.disclose.evidence_views import PUBLIC, REGULATOR, EvidenceViews, public_views_schema
 from kiroku.disclose.policy import Firm
 from kiroku.disclose.regime import Bilingual
 
-__all__ = ["Statement", "statement_json_schema"]
-
-PUBLIC: dict[str, Any] = {"tier": "public"}
-REGULATOR: dict[str, Any] = {"tier": "regulator"}
+__all__ = ["PUBLIC", "REGULATOR", "Statement", "statement_json_schema"]
 
 
 class _Strict(BaseModel):
@@ -67,7 +67,7 @@ class RequirementAnswer(_Strict):
     title: Bilingual = Field(json_schema_extra=PUBLIC)
     summary: Bilingual = Field(json_schema_extra=PUBLIC)
     status: Literal["complies", "partially", "explains"] = Field(json_schema_extra=PUBLIC)
-    evidence: dict[str, dict[str, Any]] = Field(
+    evidence: EvidenceViews = Field(
         json_schema_extra=PUBLIC,
         description="by evidence key: its public view in a public statement, its regulator view in the other",
     )
@@ -98,6 +98,24 @@ class Signature(_Strict):
     value: str = Field(json_schema_extra=PUBLIC, description="base64")
 
 
+# What `Statement._public_reads_public` checks, for any JSON Schema validator: in a public statement, every
+# requirement is of the public tier, carries no findings, and each evidence key holds its public view. Added to the
+# generated schema by `statement_json_schema`, since pydantic names its $defs only once the schema is generated.
+_PUBLIC_STATEMENT: dict[str, Any] = {
+    "if": {"properties": {"tier": {"const": "public"}}, "required": ["tier"]},
+    "then": {
+        "properties": {
+            "requirements": {
+                "items": {
+                    "properties": {"tier": {"const": "public"}, "evidence": public_views_schema()},
+                    "not": {"required": ["findings"]},
+                }
+            }
+        }
+    },
+}
+
+
 class Statement(_Strict):
     """An annual comply-or-explain statement (``kiroku.statement/v1``)."""
 
@@ -112,10 +130,28 @@ class Statement(_Strict):
     ledger: LedgerRef = Field(json_schema_extra=PUBLIC)
     signature: Signature | None = Field(default=None, json_schema_extra=PUBLIC)
 
+    @model_validator(mode="after")
+    def _public_reads_public(self) -> Self:
+        """A public statement carries nothing of the regulator tier: no regulator-tier requirement, no findings,
+        no evidence view but a public one."""
+        if self.tier != "public":
+            return self
+        for answer in self.requirements:
+            if answer.tier != "public":
+                raise ValueError(f"requirement {answer.id!r} is of the regulator tier, in a public statement")
+            if "findings" in answer.model_fields_set:
+                raise ValueError(f"requirement {answer.id!r} carries findings, in a public statement")
+            if leaked := answer.evidence.not_public():
+                raise ValueError(
+                    f"requirement {answer.id!r} carries the regulator view of {', '.join(map(repr, leaked))}, "
+                    "in a public statement (a public statement carries each evidence key's public view)"
+                )
+        return self
+
 
 def statement_json_schema() -> dict[str, Any]:
     """The JSON Schema of `Statement`, as published in docs/statement.schema.json."""
-    return Statement.model_json_schema()
+    return {**Statement.model_json_schema(), **_PUBLIC_STATEMENT}
 
 
 def published_schemas() -> dict[str, dict[str, Any]]:
