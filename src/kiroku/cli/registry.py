@@ -18,15 +18,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kiroku.cli import registry_inquiries
 from kiroku.cli._common import EXIT_NOT_VERIFIED, WorkspaceOption, fail, out, read_input, workspace_from
 
 if TYPE_CHECKING:
     import httpx
     from sqlalchemy import Engine
 
-__all__ = ["app"]
+    from kiroku.workspace import Workspace
+
+__all__ = ["app", "witness_ledger"]
 
 app = typer.Typer(help="The public registry: serve it, administer it, file into it.", no_args_is_help=True)
+app.add_typer(registry_inquiries.app, name="inquiries")
 
 DEFAULT_DB = "sqlite:///registry.sqlite"
 DbOption = Annotated[
@@ -255,6 +259,40 @@ def submit(
             )
 
 
+def witness_ledger(
+    registry: str, headers: dict[str, str], ws: Workspace, *, only_if_needed: bool = False
+) -> dict[str, Any]:
+    """Have the registry witness ``ws``'s ledger as it is now (signing a checkpoint of it if needed): the
+    first checkpoint as a signed note, later ones with a consistency proof from the last one it holds.
+
+    Returns the checkpoint the registry holds afterwards; with ``only_if_needed``, sends nothing when the
+    registry holds the ledger's current checkpoint already.
+    """
+    slug = _call(registry, "GET", "/api/v1/me", headers=headers)["firm"]["slug"]
+    held = _call(registry, "GET", f"/api/v1/firms/{slug}/checkpoint")["checkpoint"]
+    with ws.ledger() as ledger:
+        signer = ws.signer()
+        latest = ledger.latest_checkpoint()
+        current = latest if latest is not None and latest.size == ledger.size else ledger.checkpoint(signer)
+        if (
+            only_if_needed
+            and held is not None
+            and (held["size"], held["root"]) == (current.size, current.root_hash.hex())
+        ):
+            return dict(held)
+        if held is None:
+            body = current.note.encode()
+        else:
+            if held["size"] > current.size:
+                fail(f"the registry holds size {held['size']}, larger than this ledger ({current.size}): another "
+                     "ledger was witnessed under this key")  # fmt: skip
+            body = ledger.prove_consistency(held["size"], current.size).to_json().encode()
+    checkpoint: dict[str, Any] = _call(
+        registry, "POST", "/api/v1/checkpoints", content=body, headers=headers
+    )["checkpoint"]
+    return checkpoint
+
+
 @app.command()
 def witness(
     ctx: typer.Context,
@@ -268,25 +306,11 @@ def witness(
     """Have the registry witness the ledger as it is now: sign a checkpoint, send it with a consistency proof
     from the last checkpoint the registry holds, and keep the checkpoint it cosigns."""
     headers = _token(token)
-    ws = workspace_from(ctx, workspace)
-    slug = _call(registry, "GET", "/api/v1/me", headers=headers)["firm"]["slug"]
-    held = _call(registry, "GET", f"/api/v1/firms/{slug}/checkpoint")["checkpoint"]
-    with ws.ledger() as ledger:
-        signer = ws.signer()
-        latest = ledger.latest_checkpoint()
-        current = latest if latest is not None and latest.size == ledger.size else ledger.checkpoint(signer)
-        if held is None:
-            body = current.note.encode()
-        else:
-            if held["size"] > current.size:
-                fail(f"the registry holds size {held['size']}, larger than this ledger ({current.size}): another "
-                     "ledger was witnessed under this key")  # fmt: skip
-            body = ledger.prove_consistency(held["size"], current.size).to_json().encode()
-    data = _call(registry, "POST", "/api/v1/checkpoints", content=body, headers=headers)
-    cosigned = data["checkpoint"]["cosigned"]
+    held = witness_ledger(registry, headers, workspace_from(ctx, workspace))
+    cosigned = held["cosigned"]
     if out_file is not None:
         out_file.write_text(cosigned, encoding="utf-8")
-    out.print(f"Witnessed at size {data['checkpoint']['size']}; the checkpoint cosigned by the registry:")
+    out.print(f"Witnessed at size {held['size']}; the checkpoint cosigned by the registry:")
     if out_file is None:
         out.print(cosigned, end="")
     else:

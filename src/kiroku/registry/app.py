@@ -23,12 +23,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.sessions import SessionMiddleware
 
 from kiroku.registry.db import connect, upgrade
-from kiroku.registry.errors import RegistryError, TooLarge
+from kiroku.registry.errors import RegistryError, TooLarge, TooMany
 from kiroku.registry.firms import RegistryState, registry_state_of
 from kiroku.registry.i18n import choose_language, messages
 
@@ -58,6 +62,16 @@ class RegistrySettings:
     """The largest request body taken, in bytes."""
     secure_cookies: bool = False
     """Mark cookies Secure (behind HTTPS)."""
+    rate_limit_storage: str = "memory://"
+    """Where rate-limit counters live: ``memory://`` (one process) or ``redis://HOST:PORT`` (several workers)."""
+    search_limit: str = "120/minute"
+    """Searches of the public matrix per client address."""
+    post_limit: str = "20/minute"
+    """Registration requests, domain claims and inquiries per client address."""
+    sign_in_limit: str = "10/minute"
+    """Administrator sign-in attempts per client address."""
+    verification_url: str = "https://{domain}/.well-known/kiroku-verification.txt"
+    """Where a rightsholder serves the token proving control of a claimed domain (``{domain}`` is replaced)."""
 
 
 @dataclass(frozen=True)
@@ -102,16 +116,57 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
     return HTMLResponse(page, status_code=status)
 
 
+class RateLimits:
+    """Moving-window rate limits per client address (the `limits` library): public search, sign-in, and the
+    endpoints rightsholders and the public post to."""
+
+    def __init__(self, settings: RegistrySettings) -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        self._search = parse(settings.search_limit)
+        self._posts = parse(settings.post_limit)
+        self._sign_in = parse(settings.sign_in_limit)
+
+    def exceeded(self, request: Request) -> str | None:
+        """What limit ``request`` goes over, or None."""
+        path, method = request.url.path, request.method
+        client = request.client.host if request.client else "unknown"
+        if method == "POST" and path == "/admin/login":
+            rule, name = self._sign_in, "sign-in attempts"
+        elif path.endswith("/answer") and request.headers.get("authorization"):
+            return (
+                None  # a firm's kiroku answering its inquiries: authenticated by its token, not limited here
+            )
+        elif method == "POST" and (
+            path in ("/register", "/api/v1/firms") or "inquir" in path or "claim" in path
+        ):
+            rule, name = self._posts, "requests to register or to ask"
+        elif (
+            method == "GET" and (path in ("/", "/index.json", "/index.csv")) and request.query_params.get("q")
+        ):
+            rule, name = self._search, "searches"
+        else:
+            return None
+        return (
+            None if self._limiter.hit(rule, name, client) else f"too many {name}: at most {rule}; try later"
+        )
+
+
 class _Limits(BaseHTTPMiddleware):
-    def __init__(self, app: Any, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, limiter: RateLimits) -> None:
         super().__init__(app)
         self.max_body = max_body
+        self.limiter = limiter
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
+        exceeded = self.limiter.exceeded(request)
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            error = TooLarge(f"the request body is over {self.max_body:,} bytes")
+            error: RegistryError = TooLarge(f"the request body is over {self.max_body:,} bytes")
             response = error_response(request, error.status, error.code, str(error))
+        elif exceeded is not None:
+            error = TooMany(exceeded)
+            response = error_response(request, error.status, error.code, str(error))
+            response.headers["Retry-After"] = "60"
         else:
             response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
@@ -131,7 +186,7 @@ def _templates() -> Environment:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     """The registry application for ``settings`` (database created or upgraded on the way)."""
-    from kiroku.registry import api, pages
+    from kiroku.registry import admin, api, feeds, inquiry_routes, pages
 
     settings = settings or RegistrySettings()
     engine = connect(settings.database_url)
@@ -147,7 +202,15 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.state.registry = Registry(
         settings, engine, registry_state_of(engine, settings.witness_name), _templates()
     )
-    app.add_middleware(_Limits, max_body=settings.max_body)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=app.state.registry.state.session_secret,
+        session_cookie="kiroku_session",
+        max_age=8 * 3600,
+        same_site="strict",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(_Limits, max_body=settings.max_body, limiter=RateLimits(settings))
 
     @app.exception_handler(RegistryError)
     async def _registry_error(request: Request, exc: RegistryError) -> Response:
@@ -166,6 +229,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.include_router(feeds.router)
+    app.include_router(inquiry_routes.router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     return app
 

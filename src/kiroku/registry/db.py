@@ -18,6 +18,14 @@ Tables (named ``registry_*``, so that a registry may share a PostgreSQL database
     and the evidence when it was not.
 ``registry_admins``, ``registry_audit_log``
     registry administrators (argon2 password hashes) and every administrative action.
+``registry_domain_claims``
+    rightsholders' claims of a domain: the domain (IDNA-normalised, lower case), the random token to serve at
+    ``/.well-known/kiroku-verification.txt`` on it, the SHA-256 of the claim's secret, the claimant's contact,
+    and when the claim was made and verified.
+``registry_inquiries``
+    rightsholders' questions to a firm about a verified domain or a piece of text from it: the SHA-256 of the
+    secret that shows the inquiry to its asker, its status (``open``, ``answered``), when it was asked and
+    answered, the firm's answer bundle as received and the registry's verification of it (JSON).
 """
 
 from __future__ import annotations
@@ -50,15 +58,17 @@ __all__ = [
     "audit_log",
     "checkpoints",
     "connect",
+    "domain_claims",
     "filings",
     "firm_tokens",
     "firms",
+    "inquiries",
     "metadata",
     "registry_state",
     "upgrade",
 ]
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = MetaData()
 Time = String(32)  # RFC 3339, UTC, seconds
@@ -148,6 +158,38 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("target", String(300), nullable=False),
     Column("detail", Text, nullable=True),
+)
+
+domain_claims = Table(
+    "registry_domain_claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("domain", String(253), nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("contact", String(300), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("verified_at", Time, nullable=True),
+    Index("ix_registry_domain_claims_domain", "domain"),
+)
+
+inquiries = Table(
+    "registry_inquiries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("firm_id", Integer, ForeignKey("registry_firms.id"), nullable=False),
+    Column("claim_id", Integer, ForeignKey("registry_domain_claims.id"), nullable=False),
+    Column("contact", String(300), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("domain", String(253), nullable=False),
+    Column("text", Text, nullable=True),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("answered_at", Time, nullable=True),
+    Column("bundle", Text, nullable=True),
+    Column("verification", Text, nullable=True),
+    Index("ix_registry_inquiries_firm", "firm_id", "status"),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Engine, distinct, select
+from sqlalchemy import Engine, select
 
 from kiroku.disclose import load_regime
 from kiroku.registry.db import filings
@@ -74,7 +74,7 @@ class Matrix:
 def filed_years(engine: Engine) -> list[int]:
     """The years statements were filed for, newest first."""
     with engine.connect() as conn:
-        years = conn.execute(select(distinct(filings.c.year)).order_by(filings.c.year.desc())).scalars()
+        years = conn.execute(select(filings.c.year).distinct().order_by(filings.c.year.desc())).scalars()
         return [int(year) for year in years]
 
 

@@ -30,12 +30,14 @@ from kiroku.registry.matrix import STATUSES, build_matrix, filed_years
 from kiroku.registry.security import check_csrf, csrf_token, remember_choices
 from kiroku.registry.witness import witnessed
 
-__all__ = ["router"]
+__all__ = ["render_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+def render_page(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+    """Render ``template`` in the chosen language, with the CSRF token and the session's administrator, and set
+    the cookies the page needs."""
     registry = registry_of(request)
     lang = choose_language(request)
     html = registry.templates.get_template(template).render(
@@ -45,6 +47,7 @@ def _page(request: Request, template: str, code: int = 200, **context: Any) -> R
         t=messages(lang),
         path=request.url.path,
         csrf=csrf_token(request),
+        signed_in=request.session.get("admin") if "session" in request.scope else None,
         **context,
     )
     return remember_choices(
@@ -80,7 +83,7 @@ def matrix_page(
     """The comply-or-explain matrix."""
     matrix = _matrix(request, year, q, requirement, status)
     years = sorted(set(filed_years(registry_of(request).engine)) | {matrix.year}, reverse=True)
-    return _page(request, "matrix.html", matrix=matrix, years=years, q=q or "", requirement=requirement or "",
+    return render_page(request, "matrix.html", matrix=matrix, years=years, q=q or "", requirement=requirement or "",
                  status=status or "", statuses=STATUSES)  # fmt: skip
 
 
@@ -96,7 +99,7 @@ def matrix_json(
 @router.get("/firms", response_class=HTMLResponse)
 def firms_page(request: Request) -> Response:
     """The registered firms."""
-    return _page(request, "firms.html", firms=list_firms(registry_of(request).engine))
+    return render_page(request, "firms.html", firms=list_firms(registry_of(request).engine))
 
 
 @router.get("/firms.json")
@@ -132,7 +135,7 @@ def firm_json(request: Request, slug: str) -> Response:
 @router.get("/firms/{slug}", response_class=HTMLResponse)
 def firm_page(request: Request, slug: str) -> Response:
     """A firm's page."""
-    return _page(request, "firm.html", **_firm_context(request, slug))
+    return render_page(request, "firm.html", **_firm_context(request, slug))
 
 
 def _badges(request: Request, filing: Filing) -> dict[str, bool]:
@@ -183,7 +186,7 @@ def filing_json(request: Request, filing_id: int) -> Response:
 def filing_page(request: Request, filing_id: int) -> Response:
     """A filing's page."""
     filing, context = _filing(request, filing_id)
-    return _page(request, "filing.html", filing=filing, **context)
+    return render_page(request, "filing.html", filing=filing, **context)
 
 
 @router.get("/filings/{filing_id}/raw")
@@ -215,7 +218,7 @@ def filing_rendered(request: Request, filing_id: int) -> Response:
 @router.get("/register", response_class=HTMLResponse)
 def register_form(request: Request) -> Response:
     """The registration form."""
-    return _page(request, "register.html", values={}, problem=None)
+    return render_page(request, "register.html", values={}, problem=None)
 
 
 @router.post("/register", response_class=HTMLResponse)
@@ -233,5 +236,5 @@ def register_submit(
         firm, token = register_firm(registry_of(request).engine, name, address, contact, key)
     except (Refused, Conflict) as exc:
         values = {"name": name, "address": address, "contact": contact, "key": key}
-        return _page(request, "register.html", code=exc.status, values=values, problem=str(exc))
-    return _page(request, "registered.html", code=201, firm=firm, token=token)
+        return render_page(request, "register.html", code=exc.status, values=values, problem=str(exc))
+    return render_page(request, "registered.html", code=201, firm=firm, token=token)
