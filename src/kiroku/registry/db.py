@@ -31,7 +31,9 @@ Tables (named ``registry_*``, so that a registry may share a PostgreSQL database
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Path as FastAPIPath
 from sqlalchemy import (
     Boolean,
     Column,
@@ -54,6 +56,7 @@ from kiroku.registry.errors import RegistryError
 
 __all__ = [
     "SCHEMA_REVISION",
+    "RowId",
     "admins",
     "audit_log",
     "checkpoints",
@@ -69,6 +72,9 @@ __all__ = [
 ]
 
 SCHEMA_REVISION = "0002"
+
+RowId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1, description="a row number")]
+"""A row number in a URL: outside what the databases store, the request is invalid (422), not a server error."""
 
 metadata = MetaData()
 Time = String(32)  # RFC 3339, UTC, seconds

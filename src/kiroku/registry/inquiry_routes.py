@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from kiroku.registry.api import FirmDep
 from kiroku.registry.app import registry_of
+from kiroku.registry.db import RowId
 from kiroku.registry.errors import Forbidden, NotFound, Refused
 from kiroku.registry.firms import list_firms
 from kiroku.registry.i18n import choose_language, messages
@@ -112,7 +113,7 @@ def create_claim(request: Request, body: ClaimRequest) -> dict[str, Any]:
 
 
 @api.post("/claims/{claim_id}/verify")
-def verify(request: Request, claim_id: int, body: ClaimSecret) -> dict[str, Any]:
+def verify(request: Request, claim_id: RowId, body: ClaimSecret) -> dict[str, Any]:
     """Have the registry fetch the claim's verification file: the claim is verified if it holds the token."""
     claim = verify_claim(registry_of(request).engine, claim_id, body.secret, _verification_url(request))
     return {"claim": claim.public(_verification_url(request))}
@@ -134,14 +135,14 @@ def open_for_firm(request: Request, firm: FirmDep) -> dict[str, Any]:
 
 
 @api.post("/inquiries/{inquiry_id}/answer", openapi_extra=_RAW_BUNDLE)
-async def answer_inquiry(request: Request, inquiry_id: int, firm: FirmDep) -> dict[str, Any]:
+async def answer_inquiry(request: Request, inquiry_id: RowId, firm: FirmDep) -> dict[str, Any]:
     """Answer one of the firm's inquiries with a domain or trace bundle, exactly as kiroku wrote it."""
     answered = answer(registry_of(request).engine, firm, inquiry_id, await request.body())
     return {"inquiry": answered.public()}
 
 
 @api.get("/inquiries/{inquiry_id}")
-def inquiry_json_api(request: Request, inquiry_id: int, secret: str = "") -> dict[str, Any]:
+def inquiry_json_api(request: Request, inquiry_id: RowId, secret: str = "") -> dict[str, Any]:
     """An inquiry, its answer bundle and the registry's verification of it (for its asker, by its secret)."""
     return {"inquiry": find_inquiry(registry_of(request).engine, inquiry_id, secret).public(with_bundle=True)}
 
@@ -226,21 +227,21 @@ def _claim_page(
 
 
 @pages.get("/inquiries/claims/{claim_id:int}/{secret}.json")
-def claim_json(request: Request, claim_id: int, secret: str) -> Response:
+def claim_json(request: Request, claim_id: RowId, secret: str) -> Response:
     """A claim, for its claimant."""
     claim = find_claim(registry_of(request).engine, claim_id, secret)
     return _json(request, {"claim": claim.public(_verification_url(request))})
 
 
 @pages.get("/inquiries/claims/{claim_id:int}/{secret}", response_class=HTMLResponse)
-def claim_page(request: Request, claim_id: int, secret: str) -> Response:
+def claim_page(request: Request, claim_id: RowId, secret: str) -> Response:
     """A claim's page: the token to serve, the check, and (once verified) the form to ask a firm."""
     return _claim_page(request, find_claim(registry_of(request).engine, claim_id, secret), secret)
 
 
 @pages.post("/inquiries/claims/{claim_id:int}/verify", response_class=HTMLResponse)
 def claim_verify(
-    request: Request, claim_id: int, secret: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    request: Request, claim_id: RowId, secret: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
     """Fetch the claim's verification file; back to the claim's page, saying what went wrong if it did."""
     check_csrf(request, csrf)
@@ -287,14 +288,14 @@ def stats_json(request: Request) -> Response:
 
 
 @pages.get("/inquiries/{inquiry_id:int}/{secret}.json")
-def inquiry_json(request: Request, inquiry_id: int, secret: str) -> Response:
+def inquiry_json(request: Request, inquiry_id: RowId, secret: str) -> Response:
     """An inquiry with its answer bundle and verification, for its asker."""
     inquiry = find_inquiry(registry_of(request).engine, inquiry_id, secret)
     return _json(request, {"inquiry": inquiry.public(with_bundle=True)})
 
 
 @pages.get("/inquiries/{inquiry_id:int}/{secret}/bundle.json")
-def inquiry_bundle(request: Request, inquiry_id: int, secret: str) -> Response:
+def inquiry_bundle(request: Request, inquiry_id: RowId, secret: str) -> Response:
     """The answer's bundle exactly as the firm sent it, to keep and check offline."""
     inquiry = find_inquiry(registry_of(request).engine, inquiry_id, secret)
     if inquiry.bundle is None:
@@ -308,7 +309,7 @@ def inquiry_bundle(request: Request, inquiry_id: int, secret: str) -> Response:
 
 
 @pages.get("/inquiries/{inquiry_id:int}/{secret}", response_class=HTMLResponse)
-def inquiry_page(request: Request, inquiry_id: int, secret: str) -> Response:
+def inquiry_page(request: Request, inquiry_id: RowId, secret: str) -> Response:
     """An inquiry's page: the question, and the answer with its verification badge."""
     inquiry = find_inquiry(registry_of(request).engine, inquiry_id, secret)
     return render_page(request, "inquiry.html", inquiry=inquiry, secret=secret, duration=_duration(request))

@@ -22,6 +22,7 @@ from kiroku.disclose.render import statement_html
 from kiroku.disclose.signing import SignatureError, verify_document
 from kiroku.disclose.statement import verify_statement
 from kiroku.registry.app import registry_of
+from kiroku.registry.db import RowId
 from kiroku.registry.errors import Conflict, NotFound, Refused
 from kiroku.registry.filings import Filing, find_filing, list_filings
 from kiroku.registry.firms import find_firm, list_firms, register_firm
@@ -153,7 +154,7 @@ def _badges(request: Request, filing: Filing) -> dict[str, bool]:
     return {"signature": signature, "witnessed": (filing.ledger_size, filing.ledger_root) in roots}
 
 
-def _filing(request: Request, filing_id: int) -> tuple[Filing, dict[str, Any]]:
+def _filing(request: Request, filing_id: RowId) -> tuple[Filing, dict[str, Any]]:
     engine = registry_of(request).engine
     filing = find_filing(engine, filing_id)
     firm = find_firm(engine, filing.firm)  # NotFound for a firm no longer approved
@@ -168,7 +169,7 @@ def _filing(request: Request, filing_id: int) -> tuple[Filing, dict[str, Any]]:
 
 
 @router.get("/filings/{filing_id}.json")
-def filing_json(request: Request, filing_id: int) -> Response:
+def filing_json(request: Request, filing_id: RowId) -> Response:
     """A filing with its badges, versions and the document as filed."""
     filing, context = _filing(request, filing_id)
     return _json(
@@ -183,14 +184,14 @@ def filing_json(request: Request, filing_id: int) -> Response:
 
 
 @router.get("/filings/{filing_id}", response_class=HTMLResponse)
-def filing_page(request: Request, filing_id: int) -> Response:
+def filing_page(request: Request, filing_id: RowId) -> Response:
     """A filing's page."""
     filing, context = _filing(request, filing_id)
     return render_page(request, "filing.html", filing=filing, **context)
 
 
 @router.get("/filings/{filing_id}/raw")
-def filing_raw(request: Request, filing_id: int) -> Response:
+def filing_raw(request: Request, filing_id: RowId) -> Response:
     """The document exactly as filed."""
     filing = find_filing(registry_of(request).engine, filing_id)
     name = f"{filing.firm}-{filing.kind}-{filing.year}-v{filing.version}.json"
@@ -202,7 +203,7 @@ def filing_raw(request: Request, filing_id: int) -> Response:
 
 
 @router.get("/filings/{filing_id}/statement.html", response_class=HTMLResponse)
-def filing_rendered(request: Request, filing_id: int) -> Response:
+def filing_rendered(request: Request, filing_id: RowId) -> Response:
     """A filed statement, rendered as kiroku renders it (print-ready, Japanese and English)."""
     filing = find_filing(registry_of(request).engine, filing_id)
     if filing.kind != "statement":
