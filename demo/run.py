@@ -20,7 +20,9 @@ walkthrough, one section each:
    news publisher that opted out (in Japanese); an HTML page, a bundle checked offline, and the index re-hashed;
 13. a second checkpoint and a consistency proof, then an audit of the whole ledger; 14. the retention plan;
 15. the annual statement for 2026 with the Cabinet Office notification, the EU summary of training content,
-   California AB 2013's items and a CycloneDX ML-BOM, from the same record; the outsider verifies them.
+   California AB 2013's items and a CycloneDX ML-BOM, from the same record; the outsider verifies them;
+16. the public registry at http://127.0.0.1:8000 with the filings of Acme and two more demo firms (one explains,
+   one partially complies), each ledger witnessed; in a terminal it keeps running until Ctrl-C.
 
 Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, recreated each run).
 """
@@ -29,11 +31,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shlex
 import shutil
-import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta
@@ -45,12 +44,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _shell import run, step
+from registry_step import serve_registry
 from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
 from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-KIROKU = [sys.executable, "-m", "kiroku"]
 MIN_TOKENS = 30
 CRAWL = HERE / "data" / "crawl-2026q2.json"
 KEPT = "tsubame-notes.example"  # the blog: kept through cleaning and trained on
@@ -67,31 +67,6 @@ NEW_TEXT = (
     "The lighthouse keeper's cat has learned to ring the fog bell at dawn, and the harbour master now sets the "
     "ferry timetable by it. Visitors are asked not to feed her sardines before the morning crossing."
 )
-
-
-def step(title: str) -> None:
-    """Print a section title."""
-    print(f"\n== {title}")
-
-
-def run(*args: str, cwd: Path, fails: bool = False) -> str:
-    """Run one kiroku command in ``cwd``, echo it and its output; stop the demo unless it exits as expected.
-
-    With ``fails``, the command is expected to fail (a tampered proof): the demo stops if it succeeds.
-    """
-    print("$ kiroku " + shlex.join(args), flush=True)
-    result = subprocess.run(
-        [*KIROKU, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}
-    )
-    sys.stdout.write(result.stdout)
-    sys.stdout.write(result.stderr)
-    if fails and result.returncode == 0:
-        sys.exit(f"demo: 'kiroku {' '.join(args)}' succeeded, but it should have failed")
-    if fails:
-        print(f"(exit code {result.returncode}, as it should be)")
-    elif result.returncode != 0:
-        sys.exit(f"demo: 'kiroku {' '.join(args)}' failed with exit code {result.returncode}")
-    return result.stdout
 
 
 def _page(site: dict[str, Any], page: dict[str, Any]) -> bytes:
@@ -447,6 +422,7 @@ def main() -> None:
 - {outsider}/: what a rightsholder holds: the bundles and the public key, nothing else.
 """
     )
+    serve_registry(workspace)
 
 
 def summarise_disclosures(folder: Path) -> None:
