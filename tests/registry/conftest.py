@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +117,15 @@ class LiveRegistry:
         return self.app.state.registry.engine
 
 
-@pytest.fixture
-def live_registry(tmp_path: Path) -> Iterator[LiveRegistry]:
+@contextmanager
+def served(app: Any) -> Iterator[LiveRegistry]:
+    """``app`` served by uvicorn on a free loopback port, in a thread of the test process."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    app = create_app(RegistrySettings(database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -136,6 +137,16 @@ def live_registry(tmp_path: Path) -> Iterator[LiveRegistry]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the registry did not start")
         time.sleep(0.05)
-    yield LiveRegistry(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveRegistry(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_registry(tmp_path: Path) -> Iterator[LiveRegistry]:
+    with served(
+        create_app(RegistrySettings(database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}"))
+    ) as live:
+        yield live

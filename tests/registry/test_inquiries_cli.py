@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from kiroku.registry import RegistrySettings, create_app
 from kiroku.registry.firms import approve_firm
 from tests.conftest import kiroku
-from tests.registry.conftest import FirmFiles, LiveRegistry
+from tests.registry.conftest import FirmFiles, LiveRegistry, served
 from tests.registry.test_inquiries import PAGE_3, Site, site
 
 __all__ = ["site"]  # the loopback web site fixture, shared with test_inquiries
@@ -30,21 +26,8 @@ def inquiry_registry(tmp_path: Path, site: Site) -> Iterator[LiveRegistry]:
     settings = RegistrySettings(
         database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}", verification_url=site.template
     )
-    app = create_app(settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the registry did not start")
-        time.sleep(0.05)
-    yield LiveRegistry(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings)) as live:
+        yield live
 
 
 def _register(registry: LiveRegistry, firm: FirmFiles) -> tuple[str, str]:

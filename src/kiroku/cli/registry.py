@@ -14,20 +14,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kiroku.cli import registry_inquiries
-from kiroku.cli._common import EXIT_NOT_VERIFIED, WorkspaceOption, fail, out, read_input, workspace_from
+from kiroku.cli._common import WorkspaceOption, fail, out, read_input, workspace_from
+from kiroku.cli._registry_client import RegistryOption, TokenOption, bearer, call, witness_ledger
 
 if TYPE_CHECKING:
-    import httpx
     from sqlalchemy import Engine
 
-    from kiroku.workspace import Workspace
 
-__all__ = ["app", "witness_ledger"]
+__all__ = ["app"]
 
 app = typer.Typer(help="The public registry: serve it, administer it, file into it.", no_args_is_help=True)
 app.add_typer(registry_inquiries.app, name="inquiries")
@@ -40,16 +39,6 @@ DbOption = Annotated[
         envvar="KIROKU_REGISTRY_DB",
         help="The registry database: sqlite:///PATH or postgresql+psycopg://...",
     ),
-]
-RegistryOption = Annotated[
-    str,
-    typer.Option(
-        "--registry", envvar="KIROKU_REGISTRY_URL", help="The registry's URL, e.g. http://127.0.0.1:8000."
-    ),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option("--token", envvar="KIROKU_REGISTRY_TOKEN", help="The firm's API token (kiroku_...)."),
 ]
 
 
@@ -162,43 +151,6 @@ def approve(
 # --- a firm's side ---------------------------------------------------------------------------------------
 
 
-def _client(registry: str) -> httpx.Client:
-    import httpx
-
-    return httpx.Client(base_url=registry.rstrip("/"), timeout=60, follow_redirects=False)
-
-
-def _answer(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = response.json()
-    except ValueError:
-        fail(f"the registry answered {response.status_code} without JSON: {response.text[:200]}")
-    if response.is_error:
-        error = data.get("error", {})
-        code = EXIT_NOT_VERIFIED if response.status_code == 422 else 2
-        fail(
-            f"the registry refused it ({response.status_code} {error.get('code')}): {error.get('message')}",
-            code,
-        )
-    return data
-
-
-def _call(registry: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    import httpx
-
-    try:
-        with _client(registry) as client:
-            return _answer(client.request(method, path, **kwargs))
-    except httpx.HTTPError as exc:
-        fail(f"cannot reach the registry at {registry}: {exc}")
-
-
-def _token(token: str | None) -> dict[str, str]:
-    if not token:
-        fail("give the firm's API token: --token kiroku_... or KIROKU_REGISTRY_TOKEN")
-    return {"Authorization": f"Bearer {token}"}
-
-
 @app.command()
 def register(
     ctx: typer.Context,
@@ -211,7 +163,7 @@ def register(
     """Ask the registry to register the firm with this workspace's verifier key; prints the API token once."""
     ws = workspace_from(ctx, workspace)
     key = ws.signer().verifier().to_vkey()
-    data = _call(
+    data = call(
         registry,
         "POST",
         "/api/v1/firms",
@@ -243,54 +195,20 @@ def submit(
 ) -> None:  # fmt: skip
     """File documents into the registry, each exactly as kiroku wrote it; the registry verifies each against the
     firm's key and refuses anything else."""
-    headers = _token(token)
+    headers = bearer(token)
     for path in files:
         body = read_input(path, "filing")
         if _is_checkpoint(body):
-            data = _call(registry, "POST", "/api/v1/checkpoints", content=body, headers=headers)
+            data = call(registry, "POST", "/api/v1/checkpoints", content=body, headers=headers)
             held = data["checkpoint"]
             out.print(f"{path}: witnessed; the registry holds size {held['size']}, cosigned")
         else:
-            data = _call(registry, "POST", "/api/v1/filings", content=body, headers=headers)
+            data = call(registry, "POST", "/api/v1/filings", content=body, headers=headers)
             filing = data["filing"]
             out.print(
                 f"{path}: filed as {filing['kind']} {filing['year']} version {filing['version']}: "
                 f"{registry.rstrip('/')}{data['url']}"
             )
-
-
-def witness_ledger(
-    registry: str, headers: dict[str, str], ws: Workspace, *, only_if_needed: bool = False
-) -> dict[str, Any]:
-    """Have the registry witness ``ws``'s ledger as it is now (signing a checkpoint of it if needed): the
-    first checkpoint as a signed note, later ones with a consistency proof from the last one it holds.
-
-    Returns the checkpoint the registry holds afterwards; with ``only_if_needed``, sends nothing when the
-    registry holds the ledger's current checkpoint already.
-    """
-    slug = _call(registry, "GET", "/api/v1/me", headers=headers)["firm"]["slug"]
-    held = _call(registry, "GET", f"/api/v1/firms/{slug}/checkpoint")["checkpoint"]
-    with ws.ledger() as ledger:
-        signer = ws.signer()
-        latest = ledger.latest_checkpoint()
-        current = latest if latest is not None and latest.size == ledger.size else ledger.checkpoint(signer)
-        if (
-            only_if_needed
-            and held is not None
-            and (held["size"], held["root"]) == (current.size, current.root_hash.hex())
-        ):
-            return dict(held)
-        if held is None:
-            body = current.note.encode()
-        else:
-            if held["size"] > current.size:
-                fail(f"the registry holds size {held['size']}, larger than this ledger ({current.size}): another "
-                     "ledger was witnessed under this key")  # fmt: skip
-            body = ledger.prove_consistency(held["size"], current.size).to_json().encode()
-    checkpoint: dict[str, Any] = _call(
-        registry, "POST", "/api/v1/checkpoints", content=body, headers=headers
-    )["checkpoint"]
-    return checkpoint
 
 
 @app.command()
@@ -305,7 +223,7 @@ def witness(
 ) -> None:
     """Have the registry witness the ledger as it is now: sign a checkpoint, send it with a consistency proof
     from the last checkpoint the registry holds, and keep the checkpoint it cosigns."""
-    headers = _token(token)
+    headers = bearer(token)
     held = witness_ledger(registry, headers, workspace_from(ctx, workspace))
     cosigned = held["cosigned"]
     if out_file is not None:

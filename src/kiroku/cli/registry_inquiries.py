@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,6 +27,14 @@ from kiroku.cli._common import (
     out,
     workspace_from,
 )
+from kiroku.cli._registry_client import (
+    RegistryOption,
+    TokenOption,
+    bearer,
+    call,
+    registry_client,
+    witness_ledger,
+)
 from kiroku.ledger import Ledger, LedgerError, NoteError
 
 if TYPE_CHECKING:
@@ -40,17 +48,6 @@ __all__ = ["app"]
 
 app = typer.Typer(help="Rightsholders' inquiries: answer them from the record.", no_args_is_help=True)
 
-# the options of `kiroku registry`, repeated: that module imports this one, so it cannot be imported from here
-RegistryOption = Annotated[
-    str,
-    typer.Option(
-        "--registry", envvar="KIROKU_REGISTRY_URL", help="The registry's URL, e.g. http://127.0.0.1:8000."
-    ),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option("--token", envvar="KIROKU_REGISTRY_TOKEN", help="The firm's API token (kiroku_...)."),
-]
 _BADGES = {
     "verified": "verified",
     "unwitnessed": "verified, checkpoint not witnessed by the registry yet",
@@ -67,10 +64,9 @@ def _what(question: dict[str, Any]) -> str:
 
 
 def _open(registry: str, token: str | None) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    from kiroku.cli.registry import _call, _token
 
-    headers = _token(token)
-    questions: list[dict[str, Any]] = _call(registry, "GET", "/api/v1/inquiries/open", headers=headers)[
+    headers = bearer(token)
+    questions: list[dict[str, Any]] = call(registry, "GET", "/api/v1/inquiries/open", headers=headers)[
         "inquiries"
     ]
     return headers, questions
@@ -184,8 +180,6 @@ def answer(
     trace bundles, after having the registry witness the ledger if needed. Prints one line per inquiry."""
     import httpx
 
-    from kiroku.cli.registry import _client, witness_ledger
-
     headers, questions = _open(registry, token)
     if not questions:
         out.print("no open inquiry")
@@ -193,7 +187,7 @@ def answer(
     ws = workspace_from(ctx, workspace)
     witness_ledger(registry, headers, ws, only_if_needed=True)
     unanswered, refused = 0, 0
-    with ws.ledger() as ledger, _client(registry) as client:
+    with ws.ledger() as ledger, registry_client(registry) as client:
         client.headers.update(headers)
         indexes = _Indexes(ws, ledger)
         for question in questions:
