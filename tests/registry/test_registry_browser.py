@@ -9,8 +9,12 @@ from typing import Any
 
 from kiroku.ledger import Signer
 from kiroku.registry.firms import add_admin, register_firm
-from tests.conftest import needs_chromium, needs_japanese_font
+from tests.conftest import kiroku, needs_chromium, needs_japanese_font
 from tests.registry.conftest import FirmFiles, LiveRegistry
+from tests.registry.test_inquiries import Site
+from tests.registry.test_inquiries_cli import inquiry_registry, site
+
+__all__ = ["inquiry_registry", "site"]  # fixtures shared with the inquiry tests
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "registry"
 PASSWORD = "correct horse battery staple"
@@ -103,4 +107,43 @@ def test_an_administrator_approves_a_firm_through_htmx(live_registry: LiveRegist
     _shot(page, "admin-approved.png")
     page.goto(f"{live_registry.url}/firms")
     assert "Sakura AI" in page.locator("main").inner_text()
+    context.close()
+
+
+@needs_chromium
+@needs_japanese_font
+def test_a_rightsholder_asks_through_the_pages_and_sees_the_verified_answer(
+    inquiry_registry: LiveRegistry, site: Site, acme: FirmFiles, browser: Any
+) -> None:
+    from kiroku.registry.firms import approve_firm
+
+    registered = kiroku("registry", "register", "--name", acme.name, "--address", "Tokyo", "--contact",
+                        "c@acme.example", "--registry", inquiry_registry.url, cwd=acme.root)  # fmt: skip
+    token = registered.stdout.strip().splitlines()[-1]
+    approve_firm(inquiry_registry.engine, "acme-ai-k-k", "admin")
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"{inquiry_registry.url}/inquiries")
+    page.fill("input[name=domain]", "site2.example")
+    page.fill("input[name=contact]", "owner@site2.example")
+    page.locator("form[action='/inquiries/claims'] button").click()
+    served_token = page.locator("pre.token").inner_text().strip()
+    site.serve("site2.example", f"kiroku-verification: {served_token}\n")
+    page.locator("form[action$='/verify'] button").click()
+    page.select_option("select[name=firm]", "acme-ai-k-k")
+    page.locator("input[name=kind][value=domain]").check()
+    page.locator("form[action='/inquiries/ask'] button").click()
+    assert (
+        page.locator("[data-badge=answer]").get_attribute("data-status") is None
+    )  # asked, open: no answer yet
+    _shot(page, "inquiry-open.png")
+    answered = kiroku("registry", "inquiries", "answer", "--registry", inquiry_registry.url, "--token", token,
+                      cwd=acme.root)  # fmt: skip
+    assert answered.returncode == 0 and "answered, verified" in answered.stdout, answered.stderr
+    page.reload()
+    assert page.locator("[data-badge=answer]").get_attribute("data-status") == "verified"
+    _shot(page, "inquiry-answered.png")
+    page.get_by_role("link", name="日本語").click()  # the secret link survives the language switch
+    assert page.locator("[data-badge=answer]").get_attribute("data-status") == "verified"
+    _shot(page, "inquiry-answered-ja.png")
     context.close()
