@@ -80,7 +80,10 @@ def site() -> Iterator[Site]:
 def registry(store_url: str, site: Site) -> Iterator[TestClient]:
     """A fresh registry (SQLite or PostgreSQL) that fetches verification files from ``site``."""
     settings = RegistrySettings(
-        database_url=store_url, witness_name="registry.test/witness", verification_url=site.template
+        database_url=store_url,
+        witness_name="registry.test/witness",
+        verification_url=site.template,
+        allow_private_fetch=True,
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -503,3 +506,17 @@ def test_a_registry_database_of_revision_0001_is_upgraded(tmp_path: Path) -> Non
         assert client.get("/inquiries/stats.json").json() == {"firms": []}
     assert {"registry_domain_claims", "registry_inquiries"} <= set(inspect(engine).get_table_names())
     assert db.SCHEMA_REVISION == "0002"
+
+
+def test_the_registry_does_not_fetch_from_its_own_network(store_url: str, site: Site) -> None:
+    from kiroku.registry.errors import Refused
+    from kiroku.registry.inquiries import claim_domain, verify_claim
+
+    # the default: a name resolving to a loopback address (here: the test's own site) is refused before any fetch
+    app = create_app(RegistrySettings(database_url=store_url, verification_url=site.template))
+    engine = app.state.registry.engine
+    claim, secret = claim_domain(engine, "site3.example", "owner@site3.example")
+    site.serve("site3.example", f"kiroku-verification: {claim.token}\n")
+    with pytest.raises(Refused, match="not a public address"):
+        verify_claim(engine, claim.id, secret, site.template)
+    assert verify_claim(engine, claim.id, secret, site.template, allow_private=True).verified

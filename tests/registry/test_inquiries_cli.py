@@ -24,7 +24,9 @@ __all__ = ["site"]  # the loopback web site fixture, shared with test_inquiries
 def inquiry_registry(tmp_path: Path, site: Site) -> Iterator[LiveRegistry]:
     """A registry served by uvicorn on a loopback port, fetching verification files from ``site``."""
     settings = RegistrySettings(
-        database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}", verification_url=site.template
+        database_url=f"sqlite:///{tmp_path / 'registry.sqlite'}",
+        verification_url=site.template,
+        allow_private_fetch=True,
     )
     with served(create_app(settings)) as live:
         yield live

@@ -71,6 +71,8 @@ class RegistrySettings:
     sign_in_limit: str = "10/minute"
     """Administrator sign-in attempts per client address."""
     verification_url: str = "https://{domain}/.well-known/kiroku-verification.txt"
+    allow_private_fetch: bool = False
+    """Let the registry fetch verification files from private and loopback addresses (a closed network, tests)."""
     """Where a rightsholder serves the token proving control of a claimed domain (``{domain}`` is replaced)."""
 
 

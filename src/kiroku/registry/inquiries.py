@@ -35,6 +35,7 @@ import hashlib
 import ipaddress
 import json
 import secrets
+import socket
 import statistics
 import time
 from dataclasses import dataclass
@@ -204,9 +205,27 @@ def _read(response: httpx.Response, url: str, deadline: float) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _fetch(url: str) -> str:
-    """The text at ``url``: `MAX_FILE` bytes at most, in `FETCH_TIMEOUT`; redirects followed within its host."""
+def _check_public(host: str) -> None:
+    """`Refused` unless every address ``host`` resolves to is a public one: the registry must not be made to
+    fetch from its own network (a name pointing at 127.0.0.1, 10.0.0.0/8, a link-local metadata service)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise Refused(f"{host} does not resolve: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            raise Refused(
+                f"{host} resolves to {address}, not a public address: the registry fetches only from the internet"
+            )
+
+
+def _fetch(url: str, *, allow_private: bool = False) -> str:
+    """The text at ``url``: `MAX_FILE` bytes at most, in `FETCH_TIMEOUT`; redirects followed within its host.
+    Hosts resolving to private, loopback or link-local addresses are refused unless ``allow_private``."""
     target = httpx.URL(url)
+    if not allow_private:
+        _check_public(target.host)
     deadline = time.monotonic() + FETCH_TIMEOUT
     try:
         with httpx.Client(
@@ -229,16 +248,19 @@ def _fetch(url: str) -> str:
     raise Refused(f"{url} redirects more than {_REDIRECTS} times: serve the file at that address")
 
 
-def verify_claim(engine: Engine, claim_id: int, secret: str, verification_url: str) -> Claim:
+def verify_claim(
+    engine: Engine, claim_id: int, secret: str, verification_url: str, *, allow_private: bool = False
+) -> Claim:
     """Fetch the claim's verification file; the claim is verified if it holds the token, `Refused` otherwise.
 
-    ``verification_url`` is the registry's template (``{domain}`` replaced by the claimed domain).
+    ``verification_url`` is the registry's template (``{domain}`` replaced by the claimed domain);
+    ``allow_private`` lets it fetch from private addresses (a registry on a closed network, or tests).
     """
     claim = find_claim(engine, claim_id, secret)
     if claim.verified:
         return claim
     url = verification_url.replace("{domain}", claim.domain)
-    if claim.token not in _fetch(url):
+    if claim.token not in _fetch(url, allow_private=allow_private):
         raise Refused(
             f"{url} does not hold the token {claim.token}: serve a file holding it, then verify again"
         )

@@ -115,7 +115,9 @@ def create_claim(request: Request, body: ClaimRequest) -> dict[str, Any]:
 @api.post("/claims/{claim_id}/verify")
 def verify(request: Request, claim_id: RowId, body: ClaimSecret) -> dict[str, Any]:
     """Have the registry fetch the claim's verification file: the claim is verified if it holds the token."""
-    claim = verify_claim(registry_of(request).engine, claim_id, body.secret, _verification_url(request))
+    registry = registry_of(request)
+    claim = verify_claim(registry.engine, claim_id, body.secret, _verification_url(request),
+                         allow_private=registry.settings.allow_private_fetch)  # fmt: skip
     return {"claim": claim.public(_verification_url(request))}
 
 
@@ -247,7 +249,13 @@ def claim_verify(
     check_csrf(request, csrf)
     engine = registry_of(request).engine
     try:
-        claim = verify_claim(engine, claim_id, secret, _verification_url(request))
+        claim = verify_claim(
+            engine,
+            claim_id,
+            secret,
+            _verification_url(request),
+            allow_private=registry_of(request).settings.allow_private_fetch,
+        )
     except Refused as exc:
         return _claim_page(request, find_claim(engine, claim_id, secret), secret, exc.status, str(exc))
     return RedirectResponse(_claim_link(claim, secret), status_code=303)
