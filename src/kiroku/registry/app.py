@@ -71,9 +71,11 @@ class RegistrySettings:
     sign_in_limit: str = "10/minute"
     """Administrator sign-in attempts per client address."""
     verification_url: str = "https://{domain}/.well-known/kiroku-verification.txt"
+    """Where a rightsholder serves the token proving control of a claimed domain (``{domain}`` is replaced)."""
     allow_private_fetch: bool = False
     """Let the registry fetch verification files from private and loopback addresses (a closed network, tests)."""
-    """Where a rightsholder serves the token proving control of a claimed domain (``{domain}`` is replaced)."""
+    page_cache_seconds: float = 5.0
+    """How long a public page is served from the cache at most (`kiroku.registry.cache`); 0 turns it off."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def _templates() -> Environment:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     """The registry application for ``settings`` (database created or upgraded on the way)."""
-    from kiroku.registry import admin, api, feeds, inquiry_routes, pages
+    from kiroku.registry import admin, api, cache, feeds, inquiry_routes, pages
 
     settings = settings or RegistrySettings()
     engine = connect(settings.database_url)
@@ -213,6 +215,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.add_middleware(_Limits, max_body=settings.max_body, limiter=RateLimits(settings))
+    cache.install(app, engine, settings.page_cache_seconds)
 
     @app.exception_handler(RegistryError)
     async def _registry_error(request: Request, exc: RegistryError) -> Response:
