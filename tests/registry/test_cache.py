@@ -115,12 +115,22 @@ def test_writes_of_other_processes_show_within_the_cache_seconds(
         approve_firm(elsewhere, firm.slug, "keeper")
     finally:
         elsewhere.dispose()
-    clock[0] += 4.9
+    assert registry.get("/firms").headers["x-cache"] == "MISS"
+    clock[0] += 3.9
     stale = registry.get("/firms.json")
-    assert stale.headers["x-cache"] == "HIT" and stale.json()["firms"] == []
-    clock[0] += 0.1
-    fresh = registry.get("/firms.json")
-    assert fresh.headers["x-cache"] == "MISS" and [f["slug"] for f in fresh.json()["firms"]] == [firm.slug]
+    assert stale.headers["x-cache"] == "HIT" and stale.json()["firms"] == [] and cache.refreshes == 0
+    clock[0] += 1.0  # in the last fifth of the entry's life: answered from it, then rendered again
+    due = registry.get("/firms.json")
+    assert due.headers["x-cache"] == "HIT" and due.json()["firms"] == [] and cache.refreshes == 1
+    refreshed = registry.get("/firms.json")
+    assert refreshed.headers["x-cache"] == "HIT" and [f["slug"] for f in refreshed.json()["firms"]] == [
+        firm.slug
+    ]
+    assert refreshed.headers["etag"] != due.headers["etag"]
+    clock[0] += 0.1  # a page nobody asked for in its last fifth expires: rendered on the next request
+    fresh = registry.get("/firms")
+    assert fresh.headers["x-cache"] == "MISS" and "Far K.K." in fresh.text
+    assert cache.refreshes == 1
 
 
 def test_languages_do_not_mix(registry: TestClient) -> None:

@@ -41,6 +41,13 @@ too, when it ends. Writes by other processes (``uvicorn --workers``, several ser
 registry`` commands) are not seen: an entry lives at most ``seconds`` (`RegistrySettings.page_cache_seconds`,
 5 by default), which bounds how stale a page can be there.
 
+Refresh ahead. A page asked for often is rendered again before its entry expires, so that no visitor waits for a
+render while the page is popular: the first hit in the last fifth of an entry's life (`PageCache.refresh_share`)
+is answered from the entry, and then, in the same request but after its answer has gone, the page is rendered
+again and stored, as a miss would be. One refresh per page at a time; while it runs, other visitors are still
+answered from the entry, even if it expires meanwhile (``X-Cache: STALE``, for at most the time of one render).
+The entry's freshness bound holds: what is stored was read from the database when its render began.
+
 HTTP. A cached answer carries a strong ``ETag`` (of its bytes) and ``Cache-Control: public, max-age=<seconds>``;
 ``If-None-Match`` with that tag is answered ``304 Not Modified`` with no body. ``X-Cache`` says ``HIT`` for an
 answer served from the cache and ``MISS`` for one rendered and stored; answers not cacheable carry no
@@ -54,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -90,6 +98,7 @@ witnessed checkpoint."""
 SESSION_COOKIE = "kiroku_session"
 _READS = ("SELECT", "PRAGMA", "SHOW", "EXPLAIN", "VALUES")
 _MIN_TOKEN = 32  # `kiroku.registry.security.csrf_token` replaces shorter cookies
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class Entry:
 
     generation: int
     expires: float
+    refresh_at: float
+    """When a hit starts rendering the page again (refresh ahead)."""
     etag: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
@@ -110,6 +121,8 @@ class PageCache:
     """Bodies kept at most, in bytes, before the least recently used are dropped."""
     max_entry_bytes = 8 * 1024 * 1024
     """The largest body stored."""
+    refresh_share = 0.2
+    """The last share of an entry's life in which a hit renders the page again (refresh ahead)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -117,7 +130,9 @@ class PageCache:
         """Where entries' ages are read from (time.monotonic)."""
         self.hits = 0
         self.stores = 0
+        self.refreshes = 0
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self._refreshing: set[Key] = set()
         self._bytes = 0
         self._counter = itertools.count(1)  # next() is atomic: writers in worker threads bump it safely
         self.generation = 0
@@ -147,22 +162,42 @@ class PageCache:
         return len(self._entries)
 
     def get(self, key: Key) -> Entry | None:
-        """The fresh answer stored for ``key``, or None."""
+        """The answer stored for ``key`` if it may be served: fresh, or expired while it is being refreshed."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.generation != self.generation or entry.expires <= self.clock():
+        if entry.generation != self.generation or (
+            entry.expires <= self.clock() and key not in self._refreshing
+        ):
             self._drop(key)
             return None
         self._entries.move_to_end(key)
         return entry
+
+    def is_fresh(self, entry: Entry) -> bool:
+        """Whether ``entry`` has not expired."""
+        return self.clock() < entry.expires
+
+    def claim_refresh(self, key: Key, entry: Entry) -> bool:
+        """Whether the caller should render ``key`` again now (its entry is due and no one else is on it); if
+        so, call `refreshed` when done."""
+        if key in self._refreshing or self.clock() < entry.refresh_at:
+            return False
+        self._refreshing.add(key)
+        return True
+
+    def refreshed(self, key: Key) -> None:
+        """The refresh of ``key`` claimed with `claim_refresh` is over (stored or not)."""
+        self._refreshing.discard(key)
 
     def put(self, key: Key, generation: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Entry | None:
         """Store an answer rendered in ``generation``; None if it is too large or already out of date."""
         if len(body) > self.max_entry_bytes or generation != self.generation:
             return None
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        entry = Entry(generation, self.clock() + self.seconds, etag, headers, body)
+        now = self.clock()
+        refresh_at = now + self.seconds * (1 - self.refresh_share)
+        entry = Entry(generation, now + self.seconds, refresh_at, etag, headers, body)
         self._drop(key)
         self._entries[key] = entry
         self._bytes += len(body)
@@ -236,9 +271,50 @@ class PageCacheMiddleware:
         entry = self.cache.get(key)
         if entry is not None:
             self.cache.hits += 1
-            await self._answer(scope, send, entry, b"HIT")
+            refresh = self.cache.claim_refresh(key, entry)
+            await self._answer(scope, send, entry, b"HIT" if self.cache.is_fresh(entry) else b"STALE")
+            if refresh:
+                await self._refresh(scope, key)
             return
         await self._render(scope, receive, send, key)
+
+    async def _refresh(self, scope: Scope, key: Key) -> None:
+        """Render ``key``'s page again after the visitor's answer has gone, and store it (refresh ahead)."""
+        generation = self.cache.generation
+        inner: Scope = {
+            **scope,
+            "headers": [(name, value) for name, value in scope["headers"] if name != b"if-none-match"],
+            "state": dict(scope.get("state") or {}),
+        }
+        start: Message | None = None
+        chunks: list[bytes] = []
+        asked = False
+
+        async def receive() -> Message:
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await self.app(inner, receive, capture)
+            body = b"".join(chunks)
+            if start is not None and start["status"] == 200 and _shareable_headers(start["headers"]):
+                headers = _storable(scope, start, body)
+                if headers is not None and self.cache.put(key, generation, headers, body) is not None:
+                    self.cache.refreshes += 1
+        except Exception:  # the visitor has its answer; the next miss renders and reports the error
+            _log.exception("refreshing the cached page %s failed", scope["path"])
+        finally:
+            self.cache.refreshed(key)
 
     def _key(self, scope: Scope) -> Key | None:
         """The cache key of a cacheable request, or None."""
@@ -312,23 +388,32 @@ class PageCacheMiddleware:
         self, scope: Scope, send: Send, key: Key, generation: int, start: Message | None, body: bytes
     ) -> None:
         assert start is not None
-        cookies = [value for name, value in start["headers"] if name == b"set-cookie"]
-        tokens = [value.split(b";", 1)[0].partition(b"=")[2] for value in cookies]
-        sent = _cookie_names(_header(scope, b"cookie")).get(CSRF_COOKIE, "")
-        if len(sent) >= _MIN_TOKEN:
-            tokens.append(sent.encode("latin-1"))
-        if any(token and token in body for token in tokens):  # a page for this visitor only
+        headers = _storable(scope, start, body)
+        if headers is None:  # a page for this visitor only
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        headers = [(name, value) for name, value in start["headers"] if name not in (b"set-cookie", b"vary")]
-        headers.append((b"vary", _vary(start["headers"])))
         entry = self.cache.put(key, generation, headers, body)
         if entry is None:  # too large, or the database changed while it was rendered: not stored
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
         await self._answer(scope, send, entry, b"MISS")
+
+
+def _storable(scope: Scope, start: Message, body: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The headers to store a 200 answer with (no cookie, Vary completed); None when its body holds a CSRF
+    token, the one it sets or the one the visitor sent, which makes it a page for this visitor only."""
+    cookies = [value for name, value in start["headers"] if name == b"set-cookie"]
+    tokens = [value.split(b";", 1)[0].partition(b"=")[2] for value in cookies]
+    sent = _cookie_names(_header(scope, b"cookie")).get(CSRF_COOKIE, "")
+    if len(sent) >= _MIN_TOKEN:
+        tokens.append(sent.encode("latin-1"))
+    if any(token and token in body for token in tokens):
+        return None
+    headers = [(name, value) for name, value in start["headers"] if name not in (b"set-cookie", b"vary")]
+    headers.append((b"vary", _vary(start["headers"])))
+    return headers
 
 
 def _vary(headers: list[tuple[bytes, bytes]]) -> bytes:
