@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from kiroku.ingest.warc import WarcReader
+from kiroku.optout.tags import OptoutPolicy
 from tests.conftest import kiroku
 from tests.ingest.conftest import SOURCE
 from tests.ingest.test_warc_robots import Response, page, write_warc
@@ -58,7 +59,7 @@ def crawl(tmp_path: Path) -> Path:
             tdmrep(
                 "https://blog.example.net/.well-known/tdmrep.json", b'{"location": "/", "tdm-reservation": 1}'
             ),
-            Response("https://blog.example.net/post", page("Post", "A malformed file reserves nothing.")),
+            Response("https://blog.example.net/post", page("Post", "A malformed file reserves everything.")),
             tdmrep("https://shop.example.org/.well-known/tdmrep.json", b"Not Found", status="404 Not Found"),
             Response("https://shop.example.org/item", page("Item", "No file, no reservation.")),
             Response(
@@ -70,40 +71,73 @@ def crawl(tmp_path: Path) -> Path:
     )
 
 
+RESERVED_BY_RULES = {
+    "https://press.example.com/releases/2026-03-01",
+    "https://press.example.com/free/meta",
+    "https://shop.example.org/item2",
+}
+
+
 def test_tdmrep_json_rules_and_their_precedence_with_header_and_meta(tmp_path: Path) -> None:
-    reader = WarcReader()
+    reader = WarcReader(optout=OptoutPolicy(unreadable_tdmrep="unset"))
     docs = {doc.url: doc for _, doc in reader(crawl(tmp_path))}
     reserved = {url for url, doc in docs.items() if doc.optout == ("tdmrep:reserved",)}
-    assert reserved == {
-        "https://press.example.com/releases/2026-03-01",
-        "https://press.example.com/free/meta",
-        "https://shop.example.org/item2",
-    }
+    assert reserved == RESERVED_BY_RULES
     assert all(doc.optout == () and doc.kept for url, doc in docs.items() if url not in reserved)
     assert len(docs) == 9
 
 
-def test_a_malformed_tdmrep_json_is_ignored_and_counted_in_the_summary(tmp_path: Path) -> None:
+def test_a_malformed_tdmrep_json_reserves_its_site_by_default_and_is_noted(tmp_path: Path) -> None:
     reader = WarcReader()
     path = crawl(tmp_path)
-    list(reader(path))
+    docs = {doc.url: doc for _, doc in reader(path)}
+    reserved = {url for url, doc in docs.items() if doc.optout == ("tdmrep:reserved",)}
+    assert reserved == RESERVED_BY_RULES | {"https://blog.example.net/post"}
+    assert not docs["https://blog.example.net/post"].kept
     summary = reader.summaries[path]
     assert summary.tdmrep_origins == 3
-    [ignored] = summary.ignored
-    assert ignored.startswith(
+    [noted] = summary.ignored
+    assert noted.startswith(
         "https://blog.example.net/.well-known/tdmrep.json (captured 2026-03-02T09:00:00+00:00)"
     )
-    assert ignored.endswith("malformed tdmrep.json ignored: not a JSON array of rules but a dict")
+    assert noted.endswith(
+        "malformed tdmrep.json read as reserving every page: not a JSON array of rules but a dict"
+    )
 
 
-def test_cli_reports_the_ignored_file(workspace: Path, tmp_path: Path) -> None:
+def test_the_tdmrep_reading_of_a_malformed_file_is_a_policy_setting(tmp_path: Path) -> None:
+    reader = WarcReader(optout=OptoutPolicy(unreadable_tdmrep="unset"))
+    path = crawl(tmp_path)
+    docs = {doc.url: doc for _, doc in reader(path)}
+    assert docs["https://blog.example.net/post"].optout == ()
+    [noted] = reader.summaries[path].ignored
+    assert noted.endswith("malformed tdmrep.json ignored: not a JSON array of rules but a dict")
+
+
+def test_cli_reports_the_unreadable_file(workspace: Path, tmp_path: Path) -> None:
     kiroku("source", "add", SOURCE, "--type", "web_crawl", cwd=workspace)
     path = crawl(tmp_path)
     result = kiroku("ingest", "warc", str(path), "--source", SOURCE, cwd=workspace)
     assert result.returncode == 0, result.stderr
     assert (
-        "tdmrep.json for 3; crawler agent ExampleBot (from warcinfo); 1 capture(s) ignored" in result.stdout
+        "tdmrep.json for 3; crawler agent ExampleBot (from warcinfo); 1 capture(s) unreadable"
+        in result.stdout
     )
-    assert "ignored: https://blog.example.net/.well-known/tdmrep.json" in result.stderr
+    assert "unreadable: https://blog.example.net/.well-known/tdmrep.json" in result.stderr
+    stats = json.loads(kiroku("catalog", "stats", "--json", cwd=workspace).stdout)
+    assert stats["optout"] == {"tdmrep:reserved": 4}  # the malformed file's page too
+
+
+def test_the_workspace_setting_reads_a_malformed_file_as_the_tdmrep_report_does(
+    workspace: Path, tmp_path: Path
+) -> None:
+    config = workspace / "kiroku.toml"
+    text = config.read_text()
+    assert 'unreadable_tdmrep = "reserved"' in text  # kiroku init writes the setting, explained
+    config.write_text(text.replace('unreadable_tdmrep = "reserved"', 'unreadable_tdmrep = "unset"'))
+    kiroku("source", "add", SOURCE, "--type", "web_crawl", cwd=workspace)
+    result = kiroku("ingest", "warc", str(crawl(tmp_path)), "--source", SOURCE, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "malformed tdmrep.json ignored" in result.stderr
     stats = json.loads(kiroku("catalog", "stats", "--json", cwd=workspace).stdout)
     assert stats["optout"] == {"tdmrep:reserved": 3}

@@ -748,10 +748,10 @@ def test_kiroku_cases(case: Case) -> None:
 
 def test_decide_names_the_group_and_the_line() -> None:
     decision = decide(_GPTBOT_OFF, "GPTBot/1.2", "https://example.com/articles/1")
-    assert decision == RobotsDecision(False, "gptbot", "Disallow: /", decision.reason)
+    assert decision == RobotsDecision(False, "gptbot", "Disallow: /", decision.reason, 2)
     assert "line 2" in decision.reason
     other = decide(_GPTBOT_OFF, "CCBot", "https://example.com/articles/1")
-    assert (other.allowed, other.agent, other.matched_line) == (True, "*", "Allow: /")
+    assert (other.allowed, other.agent, other.matched_line, other.line_number) == (True, "*", "Allow: /", 5)
     assert "line 5" in other.reason
 
 

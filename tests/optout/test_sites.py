@@ -111,8 +111,8 @@ def test_more_than_five_redirects_make_the_robots_txt_unavailable() -> None:
     assert site.robots_reasons("http://a.org/page", at(2), AGENTS) == []
 
 
-def test_tdmrep_json_by_capture_time_and_a_malformed_one_is_ignored_and_noted() -> None:
-    site = SiteSignals()
+def test_tdmrep_json_by_capture_time_and_a_malformed_one_read_as_unset_is_ignored_and_noted() -> None:
+    site = SiteSignals(unreadable_tdmrep="unset")
     site.add_tdmrep(
         "https://e.org/.well-known/tdmrep.json", at(1), 200, b'[{"location": "/", "tdm-reservation": 1}]'
     )
@@ -206,3 +206,21 @@ def test_the_verdict_asks_robots_txt_about_the_crawler_and_the_policys_agents() 
 def test_an_agent_named_twice_is_asked_once() -> None:
     evaluator = OptoutEvaluator(OptoutPolicy(agents=("GPTBot", "CCBot")), crawler_agent="ccbot")
     assert evaluator.robots_agents == ("ccbot", "GPTBot")
+
+
+def test_a_malformed_tdmrep_json_reserves_every_page_of_its_origin_by_default() -> None:
+    site = SiteSignals()
+    site.add_tdmrep("https://f.org/.well-known/tdmrep.json", at(1), 200, b"\x00\xffnot json")
+    site.add_tdmrep(
+        "https://f.org/.well-known/tdmrep.json", at(5), 200, b'[{"location": "/", "tdm-reservation": 0}]'
+    )
+    assert site.tdm_reservation("https://f.org/any/page", at(2)) == 1
+    assert site.tdm_reservation("https://f.org/any/page", at(6)) == 0  # a readable file replaced it
+    assert site.tdm_reservation("https://g.org/page", at(2)) is None
+    [noted] = site.ignored
+    assert "read as reserving every page" in noted
+
+
+def test_an_unknown_reading_of_unreadable_files_is_refused() -> None:
+    with pytest.raises(ValueError, match="'reserved' or 'unset'"):
+        SiteSignals(unreadable_tdmrep="permissive")

@@ -20,6 +20,7 @@ from kiroku.cli import index as index_commands
 from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
 from kiroku.cli import model as model_commands
+from kiroku.cli import optout as optout_commands
 from kiroku.cli import query as query_commands
 from kiroku.cli import registry as registry_commands
 from kiroku.cli import retention as retention_commands
@@ -28,6 +29,7 @@ from kiroku.cli import source as source_commands
 from kiroku.cli import stage as stage_commands
 from kiroku.cli import statement as statement_commands
 from kiroku.cli._common import EXIT_BAD_INPUT, WorkspaceOption, fail, out, read_input, user_errors
+from kiroku.cli.crawl import crawl as crawl_command
 from kiroku.cli.trace import trace as trace_command
 from kiroku.domains.bundle import DOMAIN_FORMAT, VerifiedDomain, verify_domain_bundle
 from kiroku.ledger import MalformedNote, VerifiedInclusion, Verifier, verify_bundle
@@ -57,7 +59,9 @@ app.add_typer(retention_commands.app, name="retention")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(query_commands.app, name="query")
 app.add_typer(registry_commands.app, name="registry")
+app.add_typer(optout_commands.app, name="optout")
 app.command(name="trace")(trace_command)
+app.command(name="crawl")(crawl_command)
 
 
 def _version(value: bool) -> None:

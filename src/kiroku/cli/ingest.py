@@ -103,10 +103,10 @@ def warc(
         agent = f"{summary.crawler_agent} (from {summary.agent_from})" if summary.crawler_agent else "none"
         out.print(
             f"{summary.path}: robots.txt captured for {summary.robots_origins:,} origin(s), tdmrep.json for "
-            f"{summary.tdmrep_origins:,}; crawler agent {agent}; {len(summary.ignored)} capture(s) ignored"
+            f"{summary.tdmrep_origins:,}; crawler agent {agent}; {len(summary.ignored)} capture(s) unreadable"
         )
         for line in summary.ignored:
-            err.print(f"  ignored: {line}")
+            err.print(f"  unreadable: {line}")
 
 
 def _ingest(

@@ -253,7 +253,7 @@ class WarcReader:
 
     def _shared_site(self) -> SiteSignals | None:
         if self.robots and self._robots_site is None:
-            site = SiteSignals()
+            site = SiteSignals(unreadable_tdmrep=self.optout.unreadable_tdmrep)
             for path in self.robots:
                 _scan_site_files(path, site)
             self._robots_site = site
@@ -273,7 +273,7 @@ class WarcReader:
         record that cannot be read: a file that is not WARC, a truncated file, a corrupt record.
         """
         base = self._shared_site()
-        site = SiteSignals(base=base)
+        site = SiteSignals(base=base, unreadable_tdmrep=self.optout.unreadable_tdmrep)
         user_agent = _scan_site_files(path, site)
         agent, agent_from = self.crawler_agent, "kiroku.toml" if self.crawler_agent else ""
         if agent is None and user_agent is not None:

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 from robots import RobotsParser
 
-__all__ = ["RobotsDecision", "allowed_for_status", "decide", "group_for", "is_allowed"]
+__all__ = ["RobotsDecision", "allowed_for_status", "crawl_delay", "decide", "group_for", "is_allowed"]
 
 # Google keeps at most 2083 * 8 - 1 bytes of a line (robots.cc, RobotsTxtParser::Parse).
 _MAX_LINE_BYTES = 2083 * 8 - 1
@@ -99,13 +99,14 @@ class RobotsDecision:
     ``"*"`` for the global group, or ``""`` when no group applies (then everything is allowed).
     ``matched_line`` is the ``Allow``/``Disallow`` line that decided, as written in the robots.txt, or
     ``None`` when no rule matched. ``reason`` explains the answer in a sentence, with the line number when a
-    rule decided.
+    rule decided. ``line_number`` is the number (from 1) of ``matched_line`` in the robots.txt, or ``None``.
     """
 
     allowed: bool
     agent: str
     matched_line: str | None
     reason: str
+    line_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,7 @@ def decide(robots_txt: str, user_agent: str, url: str) -> RobotsDecision:
     if encoded_decision.allowed:
         return decision
     reason = f"{path!r} is not percent-encoded; as {encoded_decision.reason}"
-    return RobotsDecision(False, group, encoded_decision.matched_line, reason)
+    return RobotsDecision(False, group, encoded_decision.matched_line, reason, encoded_decision.line_number)
 
 
 def group_for(robots_txt: str, user_agent: str) -> str:
@@ -447,7 +448,50 @@ def _match(parsed: _Parsed, token: str | None, group: str, path: str, for_parser
             reason = (
                 f"{path!r}: {verdict} by line {number} of robots.txt{how}, the longest match in {group_text}"
             )
-            return RobotsDecision(allowed, group, line, reason)
+            return RobotsDecision(allowed, group, line, reason, number)
     if allowed:
         return RobotsDecision(True, group, None, f"{path!r}: no rule in {group_text} matches: allowed")
     return RobotsDecision(False, group, None, f"{path!r}: disallowed by {group_text}")
+
+
+def crawl_delay(robots_txt: str, user_agent: str) -> float | None:
+    """Return the ``Crawl-delay`` (seconds) of the group of ``robots_txt`` that applies to ``user_agent``, or
+    None when that group sets none (or none applies). Not part of RFC 9309, but widely honoured.
+
+    The group is chosen as `decide` chooses it (`group_for`); lines are read as Google reads them. A group named
+    by several ``user-agent`` lines, or merged from several places, takes its first valid value; a value that is
+    not a non-negative number is ignored.
+    """
+    group = group_for(robots_txt, user_agent)
+    if not group:
+        return None
+    text = _strip_byte_order_mark(robots_txt)
+    agents: list[str] = []
+    in_rules = False
+    for start, end in _line_spans(text):
+        key_value = _key_and_value(_truncate(text[start:end]))
+        if key_value is None:
+            continue
+        key, value = key_value
+        key = key.translate(_ASCII_LOWER)
+        if key.startswith(_USER_AGENT_KEYS):
+            if in_rules:
+                agents, in_rules = [], False
+            name = _group_name(value)
+            if name:
+                agents.append(name)
+            continue
+        if key.startswith(("allow", *_DISALLOW_KEYS)):
+            in_rules = bool(agents) or in_rules
+            continue
+        if key in ("crawl-delay", "crawldelay", "crawl delay") and agents:
+            in_rules = True
+            if group not in agents:
+                continue
+            try:
+                delay = float(value)
+            except ValueError:
+                continue
+            if delay >= 0 and delay == delay and delay != float("inf"):
+                return delay
+    return None

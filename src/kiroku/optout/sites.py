@@ -73,7 +73,8 @@ class _RobotsCapture:
 
 @dataclass(frozen=True, slots=True)
 class _TdmRepCapture:
-    file: TdmRepFile | None  # None when not 2xx or ignored as malformed
+    file: TdmRepFile | None  # None when not 2xx or malformed
+    unreadable: bool = False  # a 2xx body that is not a tdmrep.json, read as reserving everything
 
 
 @dataclass
@@ -107,10 +108,15 @@ def _choose(captures: list[_Captures[T]], time: datetime | None) -> T | None:
 
 class SiteSignals:
     """Captured robots.txt and tdmrep.json files by origin; ``base`` adds another set's captures (a robots
-    WARC read once for several crawl files) without copying them."""
+    WARC read once for several crawl files) without copying them. ``unreadable_tdmrep`` is what a tdmrep.json
+    that cannot be parsed means: ``reserved`` (default, fail-closed) or ``unset`` (ignored, the TDMRep report's
+    reading)."""
 
-    def __init__(self, base: SiteSignals | None = None) -> None:
+    def __init__(self, base: SiteSignals | None = None, unreadable_tdmrep: str = "reserved") -> None:
+        if unreadable_tdmrep not in ("reserved", "unset"):
+            raise ValueError(f"unreadable_tdmrep {unreadable_tdmrep!r} must be 'reserved' or 'unset'")
         self.base = base
+        self.unreadable_tdmrep = unreadable_tdmrep
         self._robots: dict[Origin, _Captures[_RobotsCapture]] = {}
         self._tdmrep: dict[Origin, _Captures[_TdmRepCapture]] = {}
         self._bodies: dict[str, str] = {}  # one copy of each distinct robots.txt
@@ -135,20 +141,23 @@ class SiteSignals:
         self._robots.setdefault(origin, _Captures()).add(time, _RobotsCapture(status, text, target))
 
     def add_tdmrep(self, url: str, time: datetime, status: int, body: bytes) -> None:
-        """Add a capture of ``url`` (a tdmrep.json); a malformed 2xx body is noted in `ignored`, as a TDM agent
-        ignores it, and counts as no file."""
+        """Add a capture of ``url`` (a tdmrep.json); a malformed 2xx body is noted in `ignored` and reserves
+        every page of its origin (``unreadable_tdmrep = "reserved"``) or counts as no file (``"unset"``)."""
         origin = origin_of(url)
         if origin is None:
             return
         file = None
+        unreadable = False
         if 200 <= status <= 299:
             try:
                 file = TdmRepFile.parse(body)
             except TdmRepError as exc:
+                unreadable = self.unreadable_tdmrep == "reserved"
+                reading = "read as reserving every page" if unreadable else "ignored"
                 self.ignored.append(
-                    f"{url} (captured {time.isoformat()}): malformed tdmrep.json ignored: {exc}"
+                    f"{url} (captured {time.isoformat()}): malformed tdmrep.json {reading}: {exc}"
                 )
-        self._tdmrep.setdefault(origin, _Captures()).add(time, _TdmRepCapture(file))
+        self._tdmrep.setdefault(origin, _Captures()).add(time, _TdmRepCapture(file, unreadable))
 
     def note_ignored(self, url: str, time: datetime, why: str) -> None:
         """Record that a capture of ``url`` was left out, and why."""
@@ -217,9 +226,12 @@ class SiteSignals:
 
     def tdm_reservation(self, url: str, time: datetime | None) -> int | None:
         """``tdm-reservation`` for ``url`` by its origin's tdmrep.json (the capture that applies at ``time``):
-        0, 1, or None (no file captured, not found, malformed, or no rule for this URL)."""
+        0, 1 (also for a malformed file read as reserved), or None (no file captured, not found, malformed and
+        read as unset, or no rule for this URL)."""
         origin = origin_of(url)
         capture = _choose(self._tdmrep_captures(origin), time) if origin else None
+        if capture is not None and capture.unreadable:
+            return 1
         if capture is None or capture.file is None:
             return None
         return capture.file.value_for(url)

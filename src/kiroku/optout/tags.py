@@ -49,14 +49,19 @@ DEFAULT_AGENTS = (
 
 @dataclass(frozen=True)
 class OptoutPolicy:
-    """What ingest does with opted-out documents: ``drop`` (default) or ``flag``; and the agents that count."""
+    """What ingest does with opted-out documents: ``drop`` (default) or ``flag``; the agents that count; and
+    what a tdmrep.json that cannot be read means: ``reserved`` (default: an unreadable opt-out is never taken as
+    permission) or ``unset`` (ignored, as the TDMRep report reads it)."""
 
     action: str = "drop"
     agents: Sequence[str] = field(default=DEFAULT_AGENTS)
+    unreadable_tdmrep: str = "reserved"
 
     def __post_init__(self) -> None:
         if self.action not in ("drop", "flag"):
             raise ValueError(f"opt-out policy {self.action!r} must be 'drop' or 'flag'")
+        if self.unreadable_tdmrep not in ("reserved", "unset"):
+            raise ValueError(f"unreadable_tdmrep {self.unreadable_tdmrep!r} must be 'reserved' or 'unset'")
 
     def keeps(self, reasons: Sequence[str]) -> bool:
         """Whether a document with these opt-out reasons enters the kept set; a blocklisted one never does."""

@@ -148,6 +148,8 @@ class RateLimits:
             method == "GET" and (path in ("/", "/index.json", "/index.csv")) and request.query_params.get("q")
         ):
             rule, name = self._search, "searches"
+        elif method == "GET" and path in ("/optout", "/optout.json") and request.query_params.get("url"):
+            rule, name = self._search, "opt-out checks"
         else:
             return None
         return (
@@ -190,7 +192,7 @@ def _templates() -> Environment:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     """The registry application for ``settings`` (database created or upgraded on the way)."""
-    from kiroku.registry import admin, api, cache, feeds, inquiry_routes, pages
+    from kiroku.registry import admin, api, cache, feeds, inquiry_routes, optout_routes, pages
 
     settings = settings or RegistrySettings()
     engine = connect(settings.database_url)
@@ -237,6 +239,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(feeds.router)
     app.include_router(inquiry_routes.router)
+    app.include_router(optout_routes.router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     return app
 

@@ -35,7 +35,6 @@ import hashlib
 import ipaddress
 import json
 import secrets
-import socket
 import statistics
 import time
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from kiroku.domains.errors import InvalidName
 from kiroku.domains.names import parse_target
 from kiroku.ledger import BundleError, Checkpoint, NoteError, VerificationError, Verifier
 from kiroku.ledger.note import open_checkpoint
+from kiroku.registry.addresses import check_public_host
 from kiroku.registry.db import domain_claims, firms, inquiries
 from kiroku.registry.errors import Conflict, Forbidden, Inconsistent, NotFound, Refused
 from kiroku.registry.firms import Firm, find_firm, list_firms, now
@@ -205,27 +205,12 @@ def _read(response: httpx.Response, url: str, deadline: float) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _check_public(host: str) -> None:
-    """`Refused` unless every address ``host`` resolves to is a public one: the registry must not be made to
-    fetch from its own network (a name pointing at 127.0.0.1, 10.0.0.0/8, a link-local metadata service)."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise Refused(f"{host} does not resolve: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            raise Refused(
-                f"{host} resolves to {address}, not a public address: the registry fetches only from the internet"
-            )
-
-
 def _fetch(url: str, *, allow_private: bool = False) -> str:
     """The text at ``url``: `MAX_FILE` bytes at most, in `FETCH_TIMEOUT`; redirects followed within its host.
     Hosts resolving to private, loopback or link-local addresses are refused unless ``allow_private``."""
     target = httpx.URL(url)
     if not allow_private:
-        _check_public(target.host)
+        check_public_host(target.host)
     deadline = time.monotonic() + FETCH_TIMEOUT
     try:
         with httpx.Client(

@@ -67,6 +67,9 @@ class OptoutSettings(_Settings):
     policy: Literal["drop", "flag"] = "drop"
     agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENTS))
     crawler_agent: str | None = None
+    unreadable_tdmrep: Literal["reserved", "unset"] = "reserved"
+    """A tdmrep.json that cannot be read reserves every page of its site ("reserved": an unreadable opt-out is
+    never permission) or is ignored as the TDMRep report says ("unset"); for ingest and ``kiroku crawl``."""
     blocklists: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("crawler_agent")
@@ -87,7 +90,7 @@ class OptoutSettings(_Settings):
 
     def to_policy(self) -> OptoutPolicy:
         """As the policy object ingest uses."""
-        return OptoutPolicy(self.policy, tuple(self.agents))
+        return OptoutPolicy(self.policy, tuple(self.agents), self.unreadable_tdmrep)
 
     def blocklist_files(self, root: Path) -> dict[str, Path]:
         """Each blocklist's file, relative paths taken from the workspace folder ``root``."""
@@ -165,6 +168,9 @@ policy = {_toml_string(config.optout.policy)}
 agents = [{", ".join(_toml_string(a) for a in config.optout.agents)}]
 # Your crawler's robots.txt product token; unset, a WARC's warcinfo record (http-header-user-agent) names it.
 {crawler_line}
+# A tdmrep.json that cannot be parsed: "reserved" (every page of its site reserved: an unreadable opt-out is never
+# taken as permission) or "unset" (ignored, as the TDMRep report reads it). For ingest and `kiroku crawl`.
+unreadable_tdmrep = {_toml_string(config.optout.unreadable_tdmrep)}
 [optout.blocklists]
 # Domains never trained on (piracy sites, sites recognised as infringing): list name = file of domains, one per
 # line, relative to this folder. Their pages are dropped with the reason blocklist:<name>, whatever the policy.
