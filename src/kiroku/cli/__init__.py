@@ -21,6 +21,7 @@ from kiroku.cli import ingest as ingest_commands
 from kiroku.cli import log as log_commands
 from kiroku.cli import model as model_commands
 from kiroku.cli import optout as optout_commands
+from kiroku.cli import provenance as provenance_commands
 from kiroku.cli import query as query_commands
 from kiroku.cli import registry as registry_commands
 from kiroku.cli import retention as retention_commands
@@ -60,6 +61,7 @@ app.add_typer(index_commands.app, name="index")
 app.add_typer(query_commands.app, name="query")
 app.add_typer(registry_commands.app, name="registry")
 app.add_typer(optout_commands.app, name="optout")
+app.add_typer(provenance_commands.app, name="provenance")
 app.command(name="trace")(trace_command)
 app.command(name="crawl")(crawl_command)
 

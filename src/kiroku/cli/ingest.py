@@ -22,6 +22,7 @@ from kiroku.ingest import (
     read_jsonl,
     read_parquet,
 )
+from kiroku.ingest.images import ImageInventoryReader, find_images, write_inventory
 from kiroku.ingest.openlineage import ingest_openlineage
 from kiroku.optout import BlocklistError, Blocklists
 from kiroku.workspace import Workspace
@@ -107,6 +108,36 @@ def warc(
         )
         for line in summary.ignored:
             err.print(f"  unreadable: {line}")
+
+
+@app.command()
+def images(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Image files, or folders searched for .jpg .png .webp .tif .gif files."),
+    ],
+    source: SourceOption,
+    shard_documents: ShardOption = 100_000,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Ingest images with their provenance: C2PA training-and-data-mining assertions and IPTC data-mining
+    prohibitions are opt-outs (the workspace's opt-out policy drops or flags them); IPTC or C2PA
+    trainedAlgorithmicMedia marks an image synthetic. Recorded once; see docs/provenance.md."""
+    ws = workspace_from(ctx, workspace)
+    try:
+        found = find_images(paths)
+        inventory = write_inventory(found, ws.root / "inputs")
+    except IngestError as exc:
+        fail(str(exc))
+    reader = ImageInventoryReader(ws.config.optout.to_policy())
+    _ingest(ws, source, [inventory.path], reader, shard_documents, unit="image")
+    states = ", ".join(f"{count:,} {state}" for state, count in sorted(inventory.c2pa.items())) or "none"
+    out.print(
+        f"{inventory.images:,} image(s): {inventory.opted_out:,} with an opt-out "
+        f"(policy {ws.config.optout.policy}), {inventory.synthetic:,} synthetic, C2PA manifests: {states}; "
+        f"{inventory.problems:,} with unreadable parts; inventory {inventory.path}"
+    )
 
 
 def _ingest(
