@@ -1,7 +1,7 @@
 """A loopback HTTP server for crawler tests: several named hosts by Host header, every request recorded.
 
 Routes map ``(host, path)`` to a `Reply`, or to a list of replies served in turn (the last one repeats).
-``Reply(close=True)`` closes the connection without answering. Requests are recorded with a monotonic
+``Reply(close=True)`` closes the connection without answering; ``Reply(delay=s)`` answers after ``s`` seconds. Requests are recorded with a monotonic
 timestamp, so tests check on the server side what was asked and when.
 """
 
@@ -22,6 +22,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/html; charset=utf-8"
     close: bool = False
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow site)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class LoopbackServer:
                         Seen(time.monotonic(), host, self.path, self.headers.get("User-Agent") or "")
                     )
                     reply = server._reply(host, self.path)
+                if reply.delay:
+                    time.sleep(reply.delay)
                 if reply.close:
                     self.close_connection = True
                     return
