@@ -146,5 +146,7 @@ def test_bundled_agent_list() -> None:
     assert {"GPTBot", "ClaudeBot", "CCBot", "Google-Extended"} <= names and len(agents) > 100
     gpt = next(a for a in agents if a.name == "GPTBot")
     assert "OpenAI" in gpt.operator and gpt.respect == "Yes"
+    assert (gpt.operator_name, gpt.operator_url) == ("OpenAI", "https://openai.com")  # from [OpenAI](...)
+    assert next(a for a in agents if a.name == "HenkBot").operator_name == ""  # "Unclear at this time."
     assert next(a for a in agents if a.name == "Brightbot 1.0").token == "Brightbot"
     assert AGENT_LIST_SOURCE.licence == "MIT" and len(AGENT_LIST_SOURCE.commit) == 40

@@ -80,6 +80,7 @@ def test_json_twin(registry: TestClient, sites: LoopbackSites) -> None:
         "reason": gpt["robots"]["reason"],
     }
     assert gpt["verdict"] == "may_not_fetch"
+    assert (gpt["operator"], gpt["operator_url"]) == ("OpenAI", "https://openai.com")
     assert len(data["agents"]) == len(bundled_agents())
     assert data["agents"][0].keys() >= {"name", "operator", "robots", "tdm_reserved", "tags", "verdict"}
     assert "ai-robots-txt/ai.robots.txt" in data["agent_list"]["description"]

@@ -58,7 +58,7 @@ def _table(report: SiteReport, lang: Lang) -> None:
     for agent in report.agents:
         table.add_row(
             escape(agent.name),
-            escape(agent.operator),
+            escape(agent.operator or t["optout_operator_unknown"]),
             escape(robots_text(agent, robots.status, t)),
             escape(tdm),
             escape(", ".join(agent.tags) or t["optout_none"]),

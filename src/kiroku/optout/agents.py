@@ -22,6 +22,8 @@ from typing import Any
 __all__ = ["AGENT_LIST_SOURCE", "AgentListSource", "AiAgent", "bundled_agents", "find_agents"]
 
 _TOKEN = re.compile(r"[A-Za-z_-]+")
+_UNKNOWN_OPERATOR = "unclear at this time."  # how the list says it does not know
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^\s)]+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,19 @@ class AiAgent:
     function: str = ""
     description: str = ""
     frequency: str | None = None
+
+    @property
+    def operator_name(self) -> str:
+        """Who runs it, as plain text (the list writes some as Markdown links: ``[OpenAI](https://openai.com)``);
+        empty when the list says it is unclear."""
+        name = _MARKDOWN_LINK.sub(r"\1", self.operator).strip()
+        return "" if name.lower() == _UNKNOWN_OPERATOR else name
+
+    @property
+    def operator_url(self) -> str | None:
+        """The operator's web address when the list links it, else None."""
+        found = _MARKDOWN_LINK.search(self.operator)
+        return found.group(2) if found else None
 
     @property
     def token(self) -> str:

@@ -144,7 +144,8 @@ class AgentReport(BaseModel):
 
     name: str
     token: str
-    operator: str
+    operator: str = Field(description="who runs it, as plain text")
+    operator_url: str | None = Field(None, description="the operator's web address, when the list gives one")
     robots: AgentRobots
     tdm_reserved: bool
     tags: list[str] = Field(description="X-Robots-Tag and meta robots reasons that apply to this agent")
@@ -317,7 +318,8 @@ def _agent_report(
     return AgentReport(
         name=agent.name,
         token=agent.token,
-        operator=agent.operator,
+        operator=agent.operator_name,
+        operator_url=agent.operator_url,
         robots=verdict_robots,
         tdm_reserved=reserved,
         tags=tags,
