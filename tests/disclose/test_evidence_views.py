@@ -196,4 +196,4 @@ def test_every_evidence_field_in_the_published_schema_has_a_tier() -> None:
     assert set(defs["OptoutsPublic"]["properties"]) == set(OptoutsPublic.model_fields)
     crawler = {field: spec["tier"] for field, spec in defs["CrawlerRegulator"]["properties"].items()}
     assert crawler == {"user_agents": "public", "crawled": "public", "period": "public", "pages": "regulator",
-                       "hosts": "regulator", "sources": "regulator"}  # fmt: skip
+                       "hosts": "regulator", "sources": "regulator", "crawls": "regulator"}  # fmt: skip

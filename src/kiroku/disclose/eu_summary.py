@@ -2,7 +2,8 @@
 template (July 2025), derived from the record.
 
 The summary is public by law, so it is built from public figures only: sizes as the template's bands, datasets
-named only where the template asks (public datasets over 3% of their modality), the crawlers' names and period,
+named only where the template asks (public datasets over 3% of their modality), the crawlers' names and period
+(with the crawls of kiroku's own crawler in the period, as the statement's public ``crawler`` evidence gives them),
 and the top crawled domains by content size (10% of the domains; 5% or 1,000 for SMEs). What the ledger cannot say
 (languages, types of content, the crawlers' purposes, illegal-content measures) comes from the policy file's
 ``[training_data]``. kiroku's catalog holds text, so the other modalities are declared unused.
@@ -215,8 +216,30 @@ def _period_words(sources: list[SourceFacts]) -> str:
     return span + (" (collection ongoing)" if any(s.ongoing for s in sources) else "")
 
 
+def _own_crawls(crawls: dict[str, Any] | None) -> str:
+    """The crawls of kiroku's crawler in the period (the public ``crawler.crawls`` evidence), in words."""
+    if not crawls:
+        return ""
+    period = crawls["period"]
+    skipped = "; ".join(f"{reason}: {band}" for reason, band in crawls["skipped"].items())
+    share = crawls["fresh_robots_share"]
+    return (
+        f" The provider's own crawler ran {crawls['count']} crawl(s) from {period['from']} to {period['to']} as "
+        f"{', '.join(crawls['agents'])} (User-Agent: {'; '.join(crawls['user_agents'])}), fetching "
+        f"{crawls['pages']} pages from {crawls['hosts']} hosts. It reads a site's robots.txt (RFC 9309) before its "
+        "first page and re-reads it after 24 hours"
+        + (f": {share} of page fetches were decided under a robots.txt at most 24 hours old" if share else "")
+        + "; it honours TDMRep and noai signals, and records why each URL was or was not fetched"
+        + (f" (URLs not fetched, by reason: {skipped})." if skipped else ".")
+    )
+
+
 def _crawled(
-    facts: TrainingDataFacts, declared: TrainingDataDeclarations, optouts: Evidence, agents: list[str]
+    facts: TrainingDataFacts,
+    declared: TrainingDataDeclarations,
+    optouts: Evidence,
+    agents: list[str],
+    crawls: dict[str, Any] | None = None,
 ) -> CrawledData:
     sources = facts.of_type(DataType.web_crawl)
     if not sources:
@@ -234,7 +257,7 @@ def _crawled(
         f"Each crawled page is recorded with the opt-out signals its site and the page gave{named}"
         + (f" ({'; '.join(protocols)})" if protocols else "")
         + f"; pages carrying one are left out of the training data ({optouts.public['documents_dropped']} "
-        "pages), and sites on the piracy blocklists are dropped whatever they signal."
+        "pages), and sites on the piracy blocklists are dropped whatever they signal." + _own_crawls(crawls)
     )
     return CrawledData(
         used=True,
@@ -345,7 +368,11 @@ def build_eu_summary(
             ),
             other_private_data=_unused("2.2.2", "private datasets obtained from other third parties"),
             crawled_data=_crawled(
-                facts, declared, evidence["optouts"], list(crawler.get("user_agents") or [])
+                facts,
+                declared,
+                evidence["optouts"],
+                list(crawler.get("user_agents") or []),
+                crawler.get("crawls"),
             ),
             user_data=_section(
                 "2.4",

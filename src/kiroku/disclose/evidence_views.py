@@ -19,10 +19,12 @@ view: what the public may read, the regulator may too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
 __all__ = ["PUBLIC", "REGULATOR", "VIEWS", "EvidenceViews", "KeyViews", "public_views_schema"]
@@ -31,6 +33,17 @@ PUBLIC: dict[str, Any] = {"tier": "public"}
 """A field anyone may read: it appears in both tiers."""
 REGULATOR: dict[str, Any] = {"tier": "regulator"}
 """A field only the regulator's statement carries."""
+
+
+def _optional(tier: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` of a member that is either absent or a value, never null: its tier, no default."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema.update(tier)
+
+    return extra
+
 
 _BAND = "an order of magnitude: 0, 1–9, 10–99, 100–999, 1,000–9,999, ..."
 _SHARE = "a band: 0%, under 1%, 1–5%, 5–10%, 10–25%, 25–50%, 50–75%, 75–100%"
@@ -177,25 +190,107 @@ class CrawlSource(_View):
     last_fetch: str | None = Field(json_schema_extra=REGULATOR, description="ISO 8601 time")
 
 
+class CrawlsPeriod(_View):
+    """The day the first crawl of the period started and the day the last one ended (UTC)."""
+
+    from_: str = Field(alias="from", json_schema_extra=PUBLIC, description="ISO date")
+    to: str = Field(json_schema_extra=PUBLIC, description="ISO date")
+
+
+class CrawlsPublic(_View):
+    """The crawls of kiroku's own crawler in the period (``crawl.run`` records), as the public sees them."""
+
+    count: str = Field(json_schema_extra=PUBLIC, description=f"crawls, as {_BAND}")
+    agents: list[str] = Field(json_schema_extra=PUBLIC, description="the robots.txt product tokens obeyed")
+    user_agents: list[str] = Field(json_schema_extra=PUBLIC, description="the User-Agent headers sent")
+    period: CrawlsPeriod = Field(json_schema_extra=PUBLIC)
+    pages: str = Field(json_schema_extra=PUBLIC, description=f"pages fetched, as {_BAND}")
+    hosts: str = Field(json_schema_extra=PUBLIC, description=f"distinct hosts, as {_BAND}")
+    skipped: dict[str, str] = Field(
+        json_schema_extra=PUBLIC, description=f"URLs not fetched by reason, each as {_BAND}"
+    )
+    fresh_robots_share: str | None = Field(
+        json_schema_extra=PUBLIC,
+        description="share of page fetches decided under a robots.txt at most 24 h old, a whole percent rounded "
+        "down ('100%' only when every one was); null when no page was fetched",
+    )
+
+
+class CrawlFigures(_View):
+    """One crawl of kiroku's crawler: its record, identity, times and figures."""
+
+    crawl_id: str = Field(json_schema_extra=REGULATOR)
+    record: int = Field(ge=0, json_schema_extra=REGULATOR, description="the crawl.run ledger record")
+    source: str = Field(json_schema_extra=REGULATOR, description="the catalog source it was ingested into")
+    agent: str = Field(json_schema_extra=REGULATOR, description="the robots.txt product token obeyed")
+    user_agent: str = Field(json_schema_extra=REGULATOR)
+    started: str = Field(json_schema_extra=REGULATOR, description="ISO 8601 time")
+    ended: str = Field(json_schema_extra=REGULATOR, description="ISO 8601 time")
+    hosts: int = Field(ge=0, json_schema_extra=REGULATOR)
+    pages: int = Field(ge=0, json_schema_extra=REGULATOR)
+    skipped: dict[str, int] = Field(json_schema_extra=REGULATOR, description="URLs not fetched, by reason")
+    robots_fetches: int = Field(ge=0, json_schema_extra=REGULATOR)
+    fresh_robots_share: float | None = Field(
+        ge=0, le=1, json_schema_extra=REGULATOR, description="as the crawl.run record gives it"
+    )
+
+
+class CrawlsRegulator(_View):
+    """The crawls of kiroku's own crawler in the period: exact figures summed over them, and each crawl."""
+
+    count: int = Field(ge=0, json_schema_extra=REGULATOR, description="crawls")
+    agents: list[str] = Field(json_schema_extra=PUBLIC, description="the robots.txt product tokens obeyed")
+    user_agents: list[str] = Field(json_schema_extra=PUBLIC, description="the User-Agent headers sent")
+    period: CrawlsPeriod = Field(json_schema_extra=PUBLIC)
+    pages: int = Field(ge=0, json_schema_extra=REGULATOR, description="pages fetched")
+    hosts: int = Field(ge=0, json_schema_extra=REGULATOR, description="distinct hosts")
+    skipped: dict[str, int] = Field(
+        json_schema_extra=REGULATOR, description="URLs not fetched by reason, summed over the crawls"
+    )
+    robots_fetches: int = Field(ge=0, json_schema_extra=REGULATOR)
+    pages_with_fresh_robots: int = Field(
+        ge=0,
+        json_schema_extra=REGULATOR,
+        description="page fetches decided under a robots.txt at most 24 h old",
+    )
+    fresh_robots_share: float | None = Field(
+        ge=0,
+        le=1,
+        json_schema_extra=REGULATOR,
+        description="pages_with_fresh_robots / pages (weighted by pages, not a mean of the crawls' shares), "
+        "rounded to 4 places; null when no page was fetched",
+    )
+    by_crawl: list[CrawlFigures] = Field(json_schema_extra=REGULATOR, description="oldest record first")
+
+
 class CrawlerNone(_View):
-    """``crawler`` when no web crawl is in the catalog: the user agents only (the same in both tiers)."""
+    """``crawler`` when no web crawl is in the catalog and kiroku's crawler recorded no crawl in the period: the
+    user agents only (the same in both tiers)."""
 
     user_agents: list[str] = Field(json_schema_extra=PUBLIC)
     crawled: Literal[False] = Field(json_schema_extra=PUBLIC)
 
 
 class CrawlerPublic(_View):
-    """``crawler``, public view: user agents, the period of the fetches, pages and hosts as orders of magnitude."""
+    """``crawler``, public view: user agents, the period of the fetches, pages and hosts as orders of magnitude,
+    and the crawls of kiroku's crawler in the period (`CrawlsPublic`) when there were any."""
 
     user_agents: list[str] = Field(json_schema_extra=PUBLIC)
     crawled: Literal[True] = Field(json_schema_extra=PUBLIC)
     period: CrawlPeriod = Field(json_schema_extra=PUBLIC)
     pages: str = Field(json_schema_extra=PUBLIC, description=_BAND)
     hosts: str = Field(json_schema_extra=PUBLIC, description=_BAND)
+    crawls: CrawlsPublic | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        json_schema_extra=_optional(PUBLIC),
+        description="present when kiroku's crawler recorded crawls (crawl.run) in the period",
+    )
 
 
 class CrawlerRegulator(_View):
-    """``crawler``, regulator view: user agents, period, exact pages and hosts, and the figures by source."""
+    """``crawler``, regulator view: user agents, period, exact pages and hosts, the figures by source, and the
+    crawls of kiroku's crawler in the period (`CrawlsRegulator`) when there were any."""
 
     user_agents: list[str] = Field(json_schema_extra=PUBLIC)
     crawled: Literal[True] = Field(json_schema_extra=PUBLIC)
@@ -203,6 +298,12 @@ class CrawlerRegulator(_View):
     pages: int = Field(ge=0, json_schema_extra=REGULATOR)
     hosts: int = Field(ge=0, json_schema_extra=REGULATOR)
     sources: dict[str, CrawlSource] = Field(json_schema_extra=REGULATOR, description="by source name")
+    crawls: CrawlsRegulator | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        json_schema_extra=_optional(REGULATOR),
+        description="present when kiroku's crawler recorded crawls (crawl.run) in the period",
+    )
 
 
 # --- retention ---------------------------------------------------------------------------------------------

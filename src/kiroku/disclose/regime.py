@@ -30,7 +30,9 @@ EVIDENCE: Final[dict[str, str]] = {
     "training": "architecture and training method of each run (training.run records)",
     "data_sources": "types and sources of training data with their shares of the kept tokens (source records, "
     "catalog shards, the runs' data mix)",
-    "crawler": "crawler user agents, the period of the fetches, pages and hosts fetched, by source (catalog)",
+    "crawler": "crawler user agents, the period of the fetches, pages and hosts fetched, by source (catalog); the "
+    "crawls of kiroku's crawler in the period: agents, period, pages, hosts, URLs skipped by reason and the share "
+    "of fetches under a fresh robots.txt (crawl.run records)",
     "retention": "the retention policy and when each obligation ends (workspace policy, retention records)",
     "optouts": "opt-out protocols honoured and documents dropped by each signal; kept documents whose fetch an "
     "opt-out disallowed (catalog, opt-out audit)",

@@ -2,7 +2,8 @@
 
 Both render the signed ``statement.json`` as it is (whatever its tier), so they show nothing the JSON does not.
 Evidence is shown as labelled lines: `LABELS` gives each field its Japanese and English label; a field it does not
-know is shown under its own name.
+know is shown under its own name. The reasons a crawl skipped URLs (``skipped``) are worded by `SKIP_REASONS`,
+with the reason code beside the words.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["LABELS", "STATUS", "evidence_lines", "statement_html", "statement_markdown"]
+__all__ = [
+    "LABELS",
+    "SKIP_REASONS",
+    "STATUS",
+    "evidence_lines",
+    "skip_reason_label",
+    "statement_html",
+    "statement_markdown",
+]
 
 STATUS: dict[str, tuple[str, str]] = {
     "complies": ("遵守", "complies"),
@@ -65,8 +74,45 @@ LABELS: dict[str, tuple[str, str]] = {
     "trace_index": ("照合索引", "trace index"),
     "inquiries": ("問い合わせ", "inquiries"),
     "training": ("学習", "training"),
+    "crawls": ("自社クローラーの活動", "activity of our own crawler"),
+    "count": ("クロール回数", "crawls"),
+    "agents": (
+        "クローラー名（robots.txt のプロダクトトークン）",
+        "crawler names (robots.txt product tokens)",
+    ),
+    "skipped": ("取得しなかった URL（理由別）", "URLs not fetched, by reason"),
+    "robots_fetches": ("robots.txt の取得回数", "robots.txt fetches"),
+    "pages_with_fresh_robots": (
+        "取得から24時間以内の robots.txt に従って取得したページ数",
+        "pages fetched under a robots.txt at most 24 hours old",
+    ),
+    "fresh_robots_share": (
+        "取得から24時間以内の robots.txt に従ったページ取得の割合",
+        "share of page fetches under a robots.txt at most 24 hours old",
+    ),
+    "by_crawl": ("クロールごとの内訳", "by crawl"),
+    "crawl_id": ("クロール ID", "crawl id"),
+    "record": ("台帳の記録番号", "ledger record"),
+    "source": ("データソース", "source"),
+    "agent": ("クローラー名", "crawler name"),
+    "user_agent": ("ユーザーエージェント", "user agent"),
+    "started": ("開始日時", "started"),
+    "ended": ("終了日時", "ended"),
 }
 """Evidence fields' labels in Japanese and English."""
+
+SKIP_REASONS: dict[str, tuple[str, str]] = {
+    "robots": ("robots.txt による拒否", "disallowed by robots.txt"),
+    "tdmrep": ("TDMRep による権利留保", "reserved under TDMRep"),
+    "out-of-scope": ("クロール範囲外", "outside the crawl's scope"),
+    "http": ("再試行後も HTTP エラー", "HTTP error after retries"),
+    "network": ("通信エラー", "no response"),
+    "redirect-loop": ("リダイレクトのループ", "redirect loop"),
+    "too-many-redirects": ("リダイレクトの回数超過", "too many redirects"),
+    "max-pages": ("取得ページ数の上限に到達", "page limit reached"),
+    "not-http": ("HTTP(S) 以外へのリダイレクト", "redirect to a non-HTTP(S) URL"),
+}
+"""The crawler's skip reasons (docs/crawl.md), by code or by the part before ``:``, in Japanese and English."""
 
 
 def _value(value: Any) -> str:
@@ -89,17 +135,27 @@ def _label(key: str) -> tuple[str, str]:
     return LABELS.get(key, (key, key.replace("_", " ")))
 
 
-def evidence_lines(value: Any, depth: int = 0) -> list[tuple[int, str, str, str]]:
-    """Evidence flattened to ``(depth, Japanese label, English label, value)`` lines, nested fields indented."""
+def skip_reason_label(reason: str) -> tuple[str, str]:
+    """A crawler's skip reason (``robots:KirokuBot``, ``max-pages``) in words, Japanese and English, each with the
+    code beside it; a reason `SKIP_REASONS` does not know is shown as its code."""
+    words = SKIP_REASONS.get(reason) or SKIP_REASONS.get(reason.split(":", 1)[0])
+    if words is None:
+        return reason, reason
+    return f"{words[0]}（{reason}）", f"{words[1]} ({reason})"
+
+
+def evidence_lines(value: Any, depth: int = 0, *, parent: str = "") -> list[tuple[int, str, str, str]]:
+    """Evidence flattened to ``(depth, Japanese label, English label, value)`` lines, nested fields indented;
+    ``parent`` is the field ``value`` is the value of (the keys under ``skipped`` are skip reasons)."""
     lines: list[tuple[int, str, str, str]] = []
     if isinstance(value, dict):
         for key, inner in value.items():
-            ja, en = _label(str(key))
+            ja, en = skip_reason_label(str(key)) if parent == "skipped" else _label(str(key))
             if isinstance(inner, dict) or (
                 isinstance(inner, list) and any(isinstance(v, dict) for v in inner)
             ):
                 lines.append((depth, ja, en, ""))
-                lines.extend(evidence_lines(inner, depth + 1))
+                lines.extend(evidence_lines(inner, depth + 1, parent=str(key)))
             else:
                 lines.append((depth, ja, en, _value(inner)))
     elif isinstance(value, list):

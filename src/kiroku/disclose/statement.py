@@ -98,7 +98,7 @@ def _evidence(
         model_evidence(decisions),
         training_evidence(ledger, decisions),
         data_source_evidence(ledger, catalog),
-        crawler_evidence(ledger, catalog, list(sources.crawler_agents)),
+        crawler_evidence(ledger, catalog, list(sources.crawler_agents), period=(start, end)),
         retention_evidence(ledger, catalog),
         optout_evidence(ledger, catalog),
         provenance_evidence(policy),
