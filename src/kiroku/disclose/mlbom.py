@@ -26,7 +26,6 @@ from cyclonedx.model.license import DisjunctiveLicense
 from cyclonedx.model.tool import ToolRepository
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 from kiroku.catalog.runs import list_runs
 from kiroku.catalog.sources import DataType
@@ -169,6 +168,10 @@ def build_mlbom(
         elif ref.startswith("data:"):
             source = next(s for s in kept if _data_ref(s) == ref)
             component["data"] = _data_member(source)
+    # imported here: jsonschema's format checkers take seconds to import (rfc3987-syntax builds a grammar),
+    # which every kiroku command would otherwise pay
+    from cyclonedx.validation.json import JsonStrictValidator
+
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(document))
     if error is not None:
         raise DisclosureError(f"the ML-BOM does not validate against CycloneDX 1.6: {error}")
