@@ -141,9 +141,9 @@ def _file(root: Path, name: str, url: str, db: str) -> None:
 
 
 def serve_registry(acme: Path) -> None:
-    """Step 16: the registry with three firms' real filings; serve it (in a terminal) and print its URL."""
+    """Step 17: the registry with three firms' real filings; serve it (in a terminal) and print its URL."""
     step(
-        "16. The public registry: three firms file; the registry verifies every signature and witnesses each ledger"
+        "17. The public registry: three firms file; the registry verifies every signature and witnesses each ledger"
     )
     base = acme / "registry"
     if base.exists():

@@ -10,18 +10,23 @@ walkthrough, one section each:
    whose robots.txt disallows GPTBot, a blog on two hosts, a publisher reserving text and data mining rights by
    TDMRep), a real text dataset (the Python documentation topics that ship inside CPython's own `pydoc_data`
    package) and a small synthetic set;
-4. two cleaning stages; 5. a training run and a model release; 6. the catalog's statistics;
-7-8. one document's lineage, and its chained proof checked by an outsider with nothing but the public key;
-9-10. "did my domain appear in the training data?": the domain index, answers for a domain that was kept, one
-   that opted out and one never seen (a host, a path prefix, JSON, a list as CSV, an HTML page), their bundles
-   checked offline, and a tampered bundle failing;
-11-12. "does the training data hold text identical or similar to this output?": the trace index of the training
+4. two cleaning stages; 5. a training run and a model release;
+6. a live crawl by kiroku's own crawler (demo/sites_step.py) of three invented sites served on 127.0.0.1 from
+   demo/data/crawl-sites.json: `kiroku optout check` on a page of a Japanese daily whose robots.txt disallows the
+   crawler (the deciding line per agent) and of a publisher reserving TDM rights by tdmrep.json, then `kiroku
+   crawl` of them and an open cooking blog (one post marked noai), its pages ingested into a new source and the
+   crawl recorded in the ledger, and every decision of its log; 7. the catalog's statistics;
+8-9. one document's lineage, and its chained proof checked by an outsider with nothing but the public key;
+10-11. "did my domain appear in the training data?": the domain index, answers for a domain that was kept, one
+   that opted out, one never seen and one crawled live (a host, a path prefix, JSON, a list as CSV, an HTML page),
+   their bundles checked offline, and a tampered bundle failing;
+12-13. "does the training data hold text identical or similar to this output?": the trace index of the training
    run, and traces of an output that copies a blog post, one that paraphrases it, a new one, and one that copies the
    news publisher that opted out (in Japanese); an HTML page, a bundle checked offline, and the index re-hashed;
-13. a second checkpoint and a consistency proof, then an audit of the whole ledger; 14. the retention plan;
-15. the annual statement for 2026 with the Cabinet Office notification, the EU summary of training content,
+14. a second checkpoint and a consistency proof, then an audit of the whole ledger; 15. the retention plan;
+16. the annual statement for 2026 with the Cabinet Office notification, the EU summary of training content,
    California AB 2013's items and a CycloneDX ML-BOM, from the same record; the outsider verifies them;
-16. the public registry at http://127.0.0.1:8000 with the filings of Acme and two more demo firms (one explains,
+17. the public registry at http://127.0.0.1:8000 with the filings of Acme and two more demo firms (one explains,
    one partially complies), each ledger witnessed; in a terminal it keeps running until Ctrl-C.
 
 Usage: python demo/run.py [WORKSPACE] (default: ./demo-workspace, recreated each run).
@@ -46,6 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from _shell import run, step
 from registry_step import serve_registry
+from sites_step import OPEN, crawl_sites
 from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
 from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
@@ -285,11 +291,13 @@ def main() -> None:
     run("model", "release", "acme-lm", "2.0", "--service", "Acme Chat", "--date", "2026-09-01", cwd=workspace)
     run("model", "list", cwd=workspace)
 
-    step("6. The catalog: documents, bytes and tokens by source, data type and stage; opt-out drops")
+    crawl_sites(workspace, 6)
+
+    step("7. The catalog: documents, bytes and tokens by source, data type and stage; opt-out drops")
     run("catalog", "stats", cwd=workspace)
 
     step(
-        "7. One document's whole lineage, and its chained proof (document in shard and stages, records in log)"
+        "8. One document's whole lineage, and its chained proof (document in shard and stages, records in log)"
     )
     kept_doc = (workspace / "dedup.kept.txt").read_text().split()[0]
     run("doc", "show", kept_doc, "--proof", "doc-proof.json", cwd=workspace)
@@ -298,13 +306,13 @@ def main() -> None:
     run("doc", "show", "http://example.com/", cwd=workspace)
     key = run("log", "key", cwd=workspace).strip()
 
-    step("8. An outsider checks the proof with nothing but the public key: no workspace, no database")
+    step("9. An outsider checks the proof with nothing but the public key: no workspace, no database")
     outsider = workspace / "outsider"
     outsider.mkdir()
     shutil.copy(workspace / "doc-proof.json", outsider / "doc-proof.json")
     run("verify", "doc-proof.json", "--key", key, cwd=outsider)
 
-    step("9. Did my domain appear in the training data? The domain index, and answers with proof")
+    step("10. Did my domain appear in the training data? The domain index, and answers with proof")
     run("index", "domains", cwd=workspace)
     print(f"\nA domain that was crawled, kept through cleaning and trained on ({KEPT}, www. and blog.):")
     run("query", "domain", KEPT, "--bundle", "kept.bundle.json", cwd=workspace)
@@ -316,6 +324,11 @@ def main() -> None:
         f"\nA domain never seen ({NEVER_SEEN}): 'no', and its bundle proves it by the two entries on either side of its hash:"
     )
     run("query", "domain", NEVER_SEEN, "--bundle", "never-seen.bundle.json", cwd=workspace)
+    print(
+        f"\nA domain crawled live in step 6, after acme-lm 2.0 was trained ({OPEN}): its noai post dropped,\n"
+        "the rest kept at ingest but not cleaned yet, and in no model's training data:"
+    )
+    run("query", "domain", OPEN.removeprefix("www."), cwd=workspace)
     print("\nOne host under the blog's domain, as JSON (docs/domains.md describes every field):")
     run("query", "domain", f"blog.{KEPT}", "--json", cwd=workspace)
     print(
@@ -327,7 +340,7 @@ def main() -> None:
     )
     run("query", "domains", str(HERE / "data" / "domains-asked.txt"), cwd=workspace)
 
-    step("10. The rightsholders check the answers with nothing but the public key; a changed count fails")
+    step("11. The rightsholders check the answers with nothing but the public key; a changed count fails")
     for name in ("opted-out.bundle.json", "never-seen.bundle.json"):
         shutil.copy(workspace / name, outsider / name)
         run("verify", name, "--key", key, cwd=outsider)
@@ -339,7 +352,7 @@ def main() -> None:
     print("tampered.bundle.json: the same bundle, claiming one page fewer dropped at ingest")
     run("verify", "tampered.bundle.json", "--key", key, cwd=outsider, fails=True)
 
-    step("11. Does the run's training data hold text identical or similar to an output? The trace index")
+    step("12. Does the run's training data hold text identical or similar to an output? The trace index")
     print(
         "The index of the run's data mix: every kept document tokenized for matching (NFKC, case folded; words,\n"
         "and single characters for Japanese), a suffix array for verbatim spans, MinHash over passages for near\n"
@@ -366,12 +379,12 @@ def main() -> None:
     )
     run("trace", "--file", "output-news.txt", "--run", RUN, "--lang", "ja", cwd=workspace)
 
-    step("12. The trace answer's proof, checked offline; and the index re-hashed against its ledger record")
+    step("13. The trace answer's proof, checked offline; and the index re-hashed against its ledger record")
     shutil.copy(workspace / "trace-copy.bundle.json", outsider / "trace-copy.bundle.json")
     run("verify", "trace-copy.bundle.json", "--key", key, cwd=outsider)
     run("index", "verify", "--run", RUN, cwd=workspace)
 
-    step("13. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
+    step("14. History only grows: a second checkpoint and a consistency proof; then audit the whole ledger")
     run("log", "checkpoint", "--out", "checkpoint-1.txt", cwd=workspace)
     run("log", "append", "--kind", "note", "--file", str(HERE / "records" / "01-note.json"), cwd=workspace)
     run("log", "checkpoint", "--out", "checkpoint-2.txt", cwd=workspace)
@@ -388,11 +401,11 @@ def main() -> None:
     run("verify", "consistency.json", "--key", key, cwd=outsider)
     run("log", "verify", cwd=workspace)
 
-    step("14. Retention: when each record's obligation ends")
+    step("15. Retention: when each record's obligation ends")
     run("retention", "plan", cwd=workspace)
 
     step(
-        "15. The annual statement: every requirement of the draft code answered from the record, then signed"
+        "16. The annual statement: every requirement of the draft code answered from the record, then signed"
     )
     shutil.copy(HERE / "data" / "statement.toml", workspace / "statement.toml")
     run("index", "build", cwd=workspace)  # the whole catalog's trace index: principle 3 covers all kept data
@@ -410,6 +423,8 @@ def main() -> None:
 - {workspace}/doc-proof.json: one document's chained proof; anyone can check it with
     kiroku verify doc-proof.json --key '{key}'
 - Change one hex digit of its doc_id and run that again: it fails.
+- {workspace}/crawls/: the live crawl of step 6: its WARC file, decisions.jsonl.gz (one line per URL, with the
+    reason it was fetched or skipped) and crawl.json (the body of its crawl.run record); see docs/crawl.md.
 - {workspace}/opted-out.html: the answer about {OPTED_OUT} as a bilingual (ja/en) page, with its checked proof.
 - {workspace}/index/domains/: the domain index (sorted tables per scope, memory-mapped; see docs/domains.md).
 - {workspace}/trace-copy.html: the trace of the copied blog post as a bilingual page, its spans highlighted.

@@ -136,7 +136,7 @@ def crawl(
         str | None,
         typer.Option(
             help="A tdmrep.json that cannot be read: 'reserved' (no page of the site is fetched) or 'unset' (the "
-            "TDMRep report's reading: ignored). Default: [optout] unreadable_tdmrep in kiroku.toml, 'reserved'."
+            "TDMRep report's reading: ignored). Default: optout.unreadable_tdmrep in kiroku.toml, 'reserved'."
         ),
     ] = None,
     workspace: WorkspaceOption = None,
