@@ -19,6 +19,8 @@ the URL is recorded as skipped with ``http:<status>``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import itertools
 import math
 import secrets
@@ -168,23 +170,41 @@ def _nofollow(headers: list[tuple[str, str]], metas: list[tuple[str, str]], agen
     )
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _resolved(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base`` and normalised; None for what is not an http(s) URL (mailto:,
+    javascript:, malformed). Cached: the pages of a site repeat most of their links."""
+    try:
+        return normalise(urljoin(base, href))
+    except ValueError:
+        return None
+
+
 def _links(base_url: str, tree: HTMLTree) -> list[str]:
     document = tree.document
     if document is None:
         return []
     base = base_url
-    for element in document.query_selector_all("base[href]"):
-        base = urljoin(base_url, (element.getattr("href") or "").strip())
-        break
+    element = document.query_selector("base[href]")
+    if element is not None:
+        with contextlib.suppress(ValueError):  # a malformed <base href="http://[..."> is ignored
+            base = urljoin(base_url, (element.getattr("href") or "").strip())
+    # a link with a path from the root or a host of its own resolves the same against the base's origin, so
+    # the cache of resolved links is keyed by the origin for those, shared by every page of the site
+    parts = urlsplit(base)
+    origin = (
+        f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else base
+    )
     found = []
-    for element in document.query_selector_all("a[href], area[href]"):
+    # values() builds the list once: iterating the collection itself fetches item i afresh for each i, which is
+    # quadratic in the links of the page (5 ms for a page of 17 links, 0.1 ms with values())
+    for element in document.query_selector_all("a[href], area[href]").values():
         href = (element.getattr("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        try:
-            found.append(normalise(urljoin(base, href)))
-        except ValueError:
-            continue  # mailto:, javascript:, malformed
+        url = _resolved(origin if href.startswith(("/", "http://", "https://")) else base, href)
+        if url is not None:
+            found.append(url)
     return found
 
 
