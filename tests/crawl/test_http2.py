@@ -234,10 +234,10 @@ def test_tls_failure_is_recorded_not_raised(
     )
     assert robots["detail"].startswith(TLS_FAILED) and detail in robots["detail"]
     page = got.decision(server.url(host))
-    assert (page["outcome"], page["reason"]) == ("skipped", "robots:KirokuBot")
+    assert (page["outcome"], page["reason"]) == ("skipped", "robots-unavailable:KirokuBot")
     assert page["detail"].startswith(f"robots.txt unreachable ({TLS_FAILED}")
     assert got.result.pages_fetched == 0
-    assert got.result.skips == {"network:ConnectError": 1, "robots:KirokuBot": 1}
+    assert got.result.skips == {"network:ConnectError": 1, "robots-unavailable:KirokuBot": 1}
 
 
 def test_cli_tls_failure_exits_cleanly(tmp_path: Path, trusted: Certificates) -> None:
@@ -261,7 +261,8 @@ def test_cli_tls_failure_exits_cleanly(tmp_path: Path, trusted: Certificates) ->
     assert result.returncode == 0, result.stderr
     assert "0 page(s) fetched" in result.stdout, result.stdout
     assert (
-        "skipped 1: network:ConnectError" in result.stdout and "skipped 1: robots:KirokuBot" in result.stdout
+        "skipped 1: network:ConnectError" in result.stdout
+        and "skipped 1: robots-unavailable:KirokuBot" in result.stdout
     )
     assert server.seen == []
     stats = kiroku("catalog", "stats", "--json", "-w", str(ws))

@@ -50,7 +50,7 @@ def test_robots_500_fetches_nothing_but_robots(server: LoopbackServer, tmp_path:
     server.routes[("alpha.test", "/robots.txt")] = Reply(500)
     got = crawl(server, tmp_path, server.url("alpha.test"))
     assert server.paths() == ["/robots.txt"]
-    assert got.decision(server.url("alpha.test"))["reason"] == "robots:KirokuBot"
+    assert got.decision(server.url("alpha.test"))["reason"] == "robots-unavailable:KirokuBot"
 
 
 def test_robots_unreachable_fetches_nothing(server: LoopbackServer, tmp_path: Path) -> None:
@@ -59,7 +59,8 @@ def test_robots_unreachable_fetches_nothing(server: LoopbackServer, tmp_path: Pa
     got = crawl(server, tmp_path, server.url("alpha.test"))
     assert server.paths() == ["/robots.txt"]
     assert got.result.pages_fetched == 0
-    assert "unreachable" in got.decision(server.url("alpha.test"))["detail"]
+    page = got.decision(server.url("alpha.test"))
+    assert page["reason"] == "robots-unavailable:KirokuBot" and "unreachable" in page["detail"]
     robots = got.decision(server.url("alpha.test", "/robots.txt"))
     assert robots["outcome"] == "skipped" and robots["reason"].startswith("network:")
 
@@ -93,6 +94,21 @@ def test_crawl_delay_is_respected(server: LoopbackServer, tmp_path: Path) -> Non
     times = server.times("alpha.test", lambda p: p != "/robots.txt")
     assert len(times) == 6  # tdmrep.json and 5 pages
     assert all(b - a >= 0.29 for a, b in pairwise(times))
+
+
+def test_a_crawl_delay_over_the_maximum_skips_the_site_rather_than_crawling_it_faster(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    site(server)
+    server.routes[("alpha.test", "/robots.txt")] = Reply(
+        200, "User-agent: *\nCrawl-delay: 86400\nAllow: /\n", content_type="text/plain"
+    )
+    site(server, "beta.test")
+    got = crawl(server, tmp_path, server.url("alpha.test"), server.url("beta.test"), max_crawl_delay=30.0)
+    assert server.paths("alpha.test") == ["/robots.txt"]  # nothing else asked of the slow site
+    page = got.decision(server.url("alpha.test"))
+    assert page["reason"] == "crawl-delay" and "86400 s" in page["detail"] and "30 s" in page["detail"]
+    assert got.result.skips == {"crawl-delay": 1} and got.result.pages_fetched == 5  # beta.test's five
 
 
 def test_default_delay_applies_between_requests(server: LoopbackServer, tmp_path: Path) -> None:

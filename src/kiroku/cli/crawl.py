@@ -131,6 +131,14 @@ def crawl(
         float,
         typer.Option(min=0.0, help="Seconds between requests to a host when robots.txt sets no Crawl-delay."),
     ] = 1.0,
+    max_crawl_delay: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="A site whose robots.txt asks for a longer Crawl-delay, in seconds, is skipped (reason "
+            "crawl-delay) rather than crawled faster than it asks.",
+        ),
+    ] = 60.0,
     no_http2: Annotated[bool, typer.Option("--no-http2", help="Speak HTTP/1.1 only.")] = False,
     unreadable_tdmrep: Annotated[
         str | None,
@@ -173,6 +181,7 @@ def crawl(
         scope=scope,
         max_pages=max_pages,
         delay=delay,
+        max_crawl_delay=max_crawl_delay,
         resolve=tuple(entries),
         http2=not no_http2,
         unreadable_tdmrep=tdm,

@@ -74,6 +74,9 @@ class CrawlSettings:
     scope: Scope
     max_pages: int
     delay: float = 1.0
+    max_crawl_delay: float = 60.0
+    """A site whose robots.txt asks for a longer Crawl-delay is not crawled (``crawl-delay``), never crawled
+    faster than it asks."""
     resolve: tuple[tuple[str, int, str], ...] = ()
     http2: bool = True
     unreadable_tdmrep: Literal["reserved", "unset"] = "reserved"
@@ -223,6 +226,8 @@ class Crawler:
             raise CrawlError(f"--max-pages {settings.max_pages} must be at least 1")
         if settings.delay < 0 or not math.isfinite(settings.delay):
             raise CrawlError(f"--delay {settings.delay} must be 0 or more seconds")
+        if settings.max_crawl_delay < 0 or math.isnan(settings.max_crawl_delay):
+            raise CrawlError(f"--max-crawl-delay {settings.max_crawl_delay} must be 0 or more seconds")
         self.settings = settings
         self.folder = folder
         self.crawl_id = crawl_id
@@ -437,7 +442,7 @@ class Crawler:
             self._decide(
                 url,
                 "skipped",
-                agent_reason,
+                f"robots-unavailable:{self.settings.agent}",
                 depth=depth,
                 robots_age=age,
                 detail=f"robots.txt unreachable ({why}): everything disallowed (RFC 9309 section 2.3.1.4)",
@@ -457,6 +462,18 @@ class Crawler:
                     detail=decision.reason,
                 )
                 return
+        if origin.delay > self.settings.max_crawl_delay:
+            self._decide(
+                url,
+                "skipped",
+                "crawl-delay",
+                depth=depth,
+                robots_age=age,
+                detail=f"robots.txt asks for a Crawl-delay of {origin.delay:g} s, more than this crawl's "
+                f"maximum of {self.settings.max_crawl_delay:g} s (--max-crawl-delay): not crawled rather than "
+                "crawled faster",
+            )
+            return
         file_value, where = await self._tdm_value(host, key, origin, url)
         if file_value == 1:
             self._decide(url, "skipped", tdmrep.RESERVED, depth=depth, robots_age=age, detail=where)

@@ -103,6 +103,11 @@ LABELS: dict[str, tuple[str, str]] = {
 
 SKIP_REASONS: dict[str, tuple[str, str]] = {
     "robots": ("robots.txt による拒否", "disallowed by robots.txt"),
+    "robots-unavailable": (
+        "robots.txt を取得できず全面拒否として扱った",
+        "robots.txt unavailable, so everything disallowed",
+    ),
+    "crawl-delay": ("Crawl-delay が上限を超えるため取得せず", "Crawl-delay longer than the crawl's maximum"),
     "tdmrep": ("TDMRep による権利留保", "reserved under TDMRep"),
     "out-of-scope": ("クロール範囲外", "outside the crawl's scope"),
     "http": ("再試行後も HTTP エラー", "HTTP error after retries"),
