@@ -20,8 +20,8 @@ soon as the last answer is read (a closed loop), for ``--warmup`` seconds unreco
 recorded, on each endpoint in turn: ``/`` (the comply-or-explain matrix, HTML), ``/index.json`` (its JSON twin),
 ``/firms.json`` and ``/filings/{id}.json`` (every filing in turn). Requests per second, latency p50 / p99 (from
 writing the request to reading the last byte of the answer), the share of answers served from the cache
-(``X-Cache: HIT``), errors (any status but 200 or a body of another length than expected), and the server's CPU
-use over the run. The peer is a minimal Starlette app under the same uvicorn returning, for each of the same
+(``X-Cache: HIT`` or ``STALE``), errors (any status but 200 or a body of another length than expected), and the
+server's CPU use over the run. The peer is a minimal Starlette app under the same uvicorn returning, for each of the same
 paths, the bytes the registry answered, from a dict: the ceiling of this stack and this load generator on this
 machine. ``--profile`` also profiles the uncached matrix in this process (cProfile) and prints where its time goes.
 
@@ -438,7 +438,7 @@ async def _connection(
             if head[9:12] != b"200" or length != lengths[which]:
                 load.errors += 1
                 load.first_error = load.first_error or f"{head[:60]!r}, {length} bytes for {lengths[which]}"
-            if b"\r\nx-cache: hit" in lower:
+            if b"\r\nx-cache: hit" in lower or b"\r\nx-cache: stale" in lower:
                 load.hits += 1
     finally:
         writer.close()

@@ -4,11 +4,14 @@ holding an administrator's page or a secret one; ETags and 304. On SQLite and Po
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 from sqlalchemy import event, update
 from starlette.testclient import TestClient
 
@@ -131,6 +134,51 @@ def test_writes_of_other_processes_show_within_the_cache_seconds(
     fresh = registry.get("/firms")
     assert fresh.headers["x-cache"] == "MISS" and "Far K.K." in fresh.text
     assert cache.refreshes == 1
+
+
+def test_visitors_asking_for_a_page_at_once_cost_one_render(registry: TestClient, acme: FirmFiles) -> None:
+    slug, token = register(registry, acme)
+    file(registry, token, acme.read(acme.first, "statement.json"))
+    cache = cache_of(registry)
+    stores, queries = cache.stores, []
+    engine = engine_of(registry)
+
+    def counted(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        queries.append(statement)
+
+    async def eight_at_once() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=registry.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await asyncio.gather(*(client.get(f"/firms/{slug}") for _ in range(8)))
+
+    event.listen(engine, "after_cursor_execute", counted)
+    try:
+        answers = anyio.run(eight_at_once)
+    finally:
+        event.remove(engine, "after_cursor_execute", counted)
+    assert sorted(answer.headers["x-cache"] for answer in answers) == ["HIT"] * 7 + ["MISS"]
+    assert {answer.content for answer in answers} == {answers[0].content} and acme.name in answers[0].text
+    assert cache.stores == stores + 1 and cache.joined == 7
+    alone = len(queries)
+    cache.invalidate()
+    assert registry.get(f"/firms/{slug}").headers["x-cache"] == "MISS"
+    assert alone > 0 and len(queries) == alone  # the seven waited: their queries were not run
+
+
+def test_at_most_max_refreshes_pages_are_rendered_ahead_at_once() -> None:
+    cache = PageCache(5.0)
+    clock = [100.0]
+    cache.clock = lambda: clock[0]
+    keys = [("http", "testserver", f"/firms/{n}", b"", "en") for n in range(cache.max_refreshes + 1)]
+    entries = [cache.put(key, cache.generation, [], b"page") for key in keys]
+    assert all(entry is not None for entry in entries)
+    clock[0] += 4.5  # every entry is in the last fifth of its life
+    claimed = [cache.claim_refresh(key, entry) for key, entry in zip(keys, entries, strict=True)]  # type: ignore[arg-type]
+    assert claimed == [True] * cache.max_refreshes + [False]
+    cache.refreshed(keys[0])
+    assert cache.claim_refresh(keys[-1], entries[-1])  # type: ignore[arg-type]
+    clock[0] += 1.0  # expired: the pages being refreshed are still served, the others are not
+    assert cache.get(keys[-1]) is entries[-1] and cache.get(keys[0]) is None
 
 
 def test_languages_do_not_mix(registry: TestClient) -> None:

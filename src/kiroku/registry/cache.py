@@ -41,11 +41,20 @@ too, when it ends. Writes by other processes (``uvicorn --workers``, several ser
 registry`` commands) are not seen: an entry lives at most ``seconds`` (`RegistrySettings.page_cache_seconds`,
 5 by default), which bounds how stale a page can be there.
 
+One render per page. A miss that comes while the same page (the same key) is being rendered for another visitor
+waits for that render and is answered from what it stored (``X-Cache: HIT``, counted in `PageCache.joined`)
+instead of rendering the page once more: visitors who all ask for a page as it expires, or before it was ever
+stored, cost one render, not one each (which would slow every render down and let more pages expire meanwhile,
+until the cache serves almost nothing). If that render stores nothing (an error, a page for that visitor only), or
+takes longer than the cache's ``seconds``, the waiting visitor renders its own.
+
 Refresh ahead. A page asked for often is rendered again before its entry expires, so that no visitor waits for a
 render while the page is popular: the first hit in the last fifth of an entry's life (`PageCache.refresh_share`)
 is answered from the entry, and then, in the same request but after its answer has gone, the page is rendered
-again and stored, as a miss would be. One refresh per page at a time; while it runs, other visitors are still
-answered from the entry, even if it expires meanwhile (``X-Cache: STALE``, for at most the time of one render).
+again and stored, as a miss would be. One refresh per page at a time, and at most `PageCache.max_refreshes`
+pages at once (a page due while that many are in flight waits for a later hit); while a page's refresh runs,
+other visitors are still answered from the entry, even if it expires meanwhile (``X-Cache: STALE``, for at most
+the time of one render).
 The entry's freshness bound holds: what is stored was read from the database when its render began.
 
 HTTP. A cached answer carries a strong ``ETag`` (of its bytes) and ``Cache-Control: public, max-age=<seconds>``;
@@ -69,6 +78,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from sqlalchemy import Engine, event
 from starlette.requests import Request
 
@@ -123,6 +133,9 @@ class PageCache:
     """The largest body stored."""
     refresh_share = 0.2
     """The last share of an entry's life in which a hit renders the page again (refresh ahead)."""
+    max_refreshes = 2
+    """Pages rendered ahead at once. Renders run in worker threads and hold the GIL: with every due page rendered
+    at once (pages cached together fall due together), hits wait behind them on the event loop."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -131,8 +144,11 @@ class PageCache:
         self.hits = 0
         self.stores = 0
         self.refreshes = 0
+        self.joined = 0
+        """Misses answered from another visitor's render of the same page, in flight when they came."""
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._refreshing: set[Key] = set()
+        self._rendering: dict[Key, anyio.Event] = {}
         self._bytes = 0
         self._counter = itertools.count(1)  # next() is atomic: writers in worker threads bump it safely
         self.generation = 0
@@ -181,7 +197,11 @@ class PageCache:
     def claim_refresh(self, key: Key, entry: Entry) -> bool:
         """Whether the caller should render ``key`` again now (its entry is due and no one else is on it); if
         so, call `refreshed` when done."""
-        if key in self._refreshing or self.clock() < entry.refresh_at:
+        if (
+            key in self._refreshing
+            or len(self._refreshing) >= self.max_refreshes
+            or self.clock() < entry.refresh_at
+        ):
             return False
         self._refreshing.add(key)
         return True
@@ -189,6 +209,20 @@ class PageCache:
     def refreshed(self, key: Key) -> None:
         """The refresh of ``key`` claimed with `claim_refresh` is over (stored or not)."""
         self._refreshing.discard(key)
+
+    def render_in_flight(self, key: Key) -> anyio.Event | None:
+        """The event set when the render of ``key`` in flight ends; None (and the caller's render is now the one
+        in flight: call `rendered` when done) if there is none."""
+        flight = self._rendering.get(key)
+        if flight is None:
+            self._rendering[key] = anyio.Event()
+        return flight
+
+    def rendered(self, key: Key) -> None:
+        """The render of ``key`` registered by `render_in_flight` is over (stored or not)."""
+        flight = self._rendering.pop(key, None)
+        if flight is not None:
+            flight.set()
 
     def put(self, key: Key, generation: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Entry | None:
         """Store an answer rendered in ``generation``; None if it is too large or already out of date."""
@@ -276,7 +310,22 @@ class PageCacheMiddleware:
             if refresh:
                 await self._refresh(scope, key)
             return
-        await self._render(scope, receive, send, key)
+        flight = self.cache.render_in_flight(key)
+        if flight is None:
+            try:
+                await self._render(scope, receive, send, key)
+            finally:
+                self.cache.rendered(key)
+            return
+        with anyio.move_on_after(self.cache.seconds):  # a render stuck that long is not waited for
+            await flight.wait()
+        entry = self.cache.get(key)
+        if entry is None:  # not stored (an error, a page for that visitor only): this one renders its own
+            await self._render(scope, receive, send, key)
+            return
+        self.cache.hits += 1
+        self.cache.joined += 1
+        await self._answer(scope, send, entry, b"HIT")
 
     async def _refresh(self, scope: Scope, key: Key) -> None:
         """Render ``key``'s page again after the visitor's answer has gone, and store it (refresh ahead)."""
