@@ -1149,7 +1149,7 @@ class MinHashRates:
 def minhash_rates(shard_dir: str, sample: int, cpu: int) -> MinHashRates:
     """Sign the passages of one shard with rensa (as kiroku does) and a sample of them with datasketch."""
     import rensa  # type: ignore[import-untyped]
-    from datasketch import MinHash  # type: ignore[import-untyped]
+    from datasketch import MinHash
 
     from kiroku.trace import neardup
     from kiroku.trace.suffix import SuffixShard

@@ -52,8 +52,8 @@ import pyarrow.parquet as pq
 from _shell import run, step
 from registry_step import serve_registry
 from sites_step import OPEN, crawl_sites
-from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
-from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

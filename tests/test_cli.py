@@ -52,7 +52,7 @@ def append(workspace: Path, body: dict[str, object], kind: str = "note") -> None
 
 
 def one_error_line(result: object) -> str:
-    stderr = result.stderr.strip()  # type: ignore[attr-defined]
+    stderr = str(result.stderr).strip()  # type: ignore[attr-defined]
     assert len(stderr.splitlines()) == 1, stderr
     assert stderr.startswith("kiroku: error: ")
     return stderr

@@ -79,6 +79,7 @@ def test_the_plan_counts_exactly_the_bodies_the_ledger_would_expire(workspace: P
             assert sum(plan.due_bodies.values()) == ledger.expire(moment, dry_run=True), moment
         note = next(k for k in plan_retention(ledger, ws.catalog_dir, now).kinds if k.kind == "note")
     # Jan 31 + 1 month is clamped to Feb 29 (2024 is a leap year); times are shown in UTC
+    assert note.earliest_end is not None and note.latest_end is not None
     assert format_time(note.earliest_end) == "2024-02-29T10:00:00.000000Z"
     assert format_time(note.latest_end) == "2025-06-30T15:00:00.000000Z"
     assert (note.records, note.due) == (3, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,7 +90,8 @@ def test_a_filter_followed_by_the_recorder_records_what_passed(ws: Workspace, tm
     assert stage.dropped_by_reason == {"no Japanese": 2}
     assert stage.kept_root == merkle.root(kept_ids(*japanese)).hex()
     assert stage.parameters["rule"] == "any kana or kanji"
-    assert stage.parameters["datatrove"]["tasks"] == 1
+    datatrove: Any = stage.parameters["datatrove"]  # JSON as recorded
+    assert datatrove["tasks"] == 1
     assert not (ws.catalog_dir / "stages" / "has-japanese.datatrove").exists()
 
 
@@ -111,7 +113,8 @@ def test_several_tasks_record_one_stage_and_ids_fall_back_to_the_text(ws: Worksp
     assert [s.name for _, s in stages] == ["no-records"]
     stage = stages[0][1]
     assert (stage.kept, stage.dropped_by_reason) == (4, {"dropped by no-records": 2})
-    assert stage.parameters["datatrove"]["tasks"] == 2
+    datatrove: Any = stage.parameters["datatrove"]
+    assert datatrove["tasks"] == 2
     lineage = read_lineage(ws.catalog_dir, stage).to_pylist()
     assert [row["doc_id"] for row in lineage if not row["kept"]] == kept_ids(DOCS[0]["text"], DOCS[1]["text"])
 

@@ -69,9 +69,8 @@ def test_parameters_keep_the_kiroku_facet_and_the_whole_event(
     assert langid.parameters == {
         "model": "fasttext lid.176.bin", "language": "ja", "threshold": 0.65, "openlineage": complete,
     }  # fmt: skip
-    assert (
-        langid.parameters["openlineage"]["run"]["facets"]["airflow"]["dag"]["dag_id"] == "pretrain_cleaning"
-    )
+    openlineage: Any = langid.parameters["openlineage"]  # JSON as recorded
+    assert openlineage["run"]["facets"]["airflow"]["dag"]["dag_id"] == "pretrain_cleaning"
 
 
 def test_start_events_and_failed_runs_record_nothing_with_a_note(

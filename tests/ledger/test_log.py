@@ -18,6 +18,7 @@ from kiroku.ledger import (
     StoreError,
     UnknownKind,
     VerificationError,
+    VerifiedInclusion,
     merkle,
     prepare,
     verify_bundle,
@@ -260,9 +261,8 @@ def test_expire_deletes_due_bodies_keeps_proofs_and_logs_the_expiry(store_url: s
         "policy": {"default": "P30D"},
     }
     ledger.checkpoint(signer)
-    assert (
-        verify_bundle(ledger.prove(0, verifier=signer.verifier()), signer.verifier()).body_included is False
-    )  # type: ignore[union-attr]
+    verified = verify_bundle(ledger.prove(0, verifier=signer.verifier()), signer.verifier())
+    assert isinstance(verified, VerifiedInclusion) and verified.body_included is False
     assert ledger.verify(signer.verifier()).expired_bodies == 1
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 
 from kiroku.registry import RegistrySettings, create_app
 
@@ -21,7 +22,12 @@ _APP = create_app(
     )
 )
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", _APP)
-OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+OPERATIONS = [
+    result.ok()
+    if isinstance(result, Ok)
+    else pytest.fail(f"the schema has an invalid operation: {result.err()}")
+    for result in SCHEMA.get_all_operations()
+]
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
