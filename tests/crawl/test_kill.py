@@ -1,5 +1,6 @@
 """A crawl killed at any moment (SIGKILL: no handler, no cleanup) leaves the ledger verifiable and the catalog as
-it was before that crawl or with the whole crawl ingested; the next crawl runs as if nothing had happened."""
+it was before that crawl or with the whole crawl ingested; the next crawl first finishes the killed one (its WARC
+files ingested, its crawl.run record appended, marked interrupted if it was killed while crawling), then crawls."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +43,7 @@ def documents(workspace: Path) -> int:
     return int(json.loads(stats.stdout)["documents"])
 
 
-def crawl_records(workspace: Path) -> list[dict[str, object]]:
+def crawl_records(workspace: Path) -> list[dict[str, Any]]:
     shown = kiroku("-w", str(workspace), "log", "tail", "-n", "1000", "--json")
     assert shown.returncode == 0, shown.stderr
     records = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
@@ -80,9 +82,18 @@ def test_a_crawl_killed_at_any_moment_leaves_a_verifiable_ledger(
     assert verified.returncode == 0, verified.stdout + verified.stderr
     before = documents(workspace)
     assert before in (0, PAGES + 1)  # nothing of the killed crawl, or all of it
+    assert crawl_records(workspace) == []
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
+    assert "was not recorded" in finished.stderr
     verified = kiroku("-w", str(workspace), "log", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert documents(workspace) == before + PAGES + 1
-    assert crawl_records(workspace)[-1]["pages_fetched"] == PAGES + 1
+    killed, new = crawl_records(workspace)
+    assert new["pages_fetched"] == PAGES + 1 and new["interrupted"] is False
+    assert documents(workspace) == killed["pages_fetched"] + PAGES + 1  # every page fetched is in the catalog
+    assert killed["interrupted"] is ("was killed before it ended" in finished.stderr)
+    if then == 0.0 and requests == 1:
+        assert killed["interrupted"] is True and killed["pages_fetched"] == 0
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)  # nothing left to finish
+    assert again.returncode == 0 and "was not recorded" not in again.stderr
+    assert len(crawl_records(workspace)) == 3

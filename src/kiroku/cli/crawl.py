@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from kiroku.catalog.errors import SourceError
-from kiroku.catalog.shards import sha256_file
 from kiroku.catalog.sources import DataType, Source, find_source, register_source
-from kiroku.cli._common import WorkspaceOption, err, fail, out, progress_bar, user_errors, workspace_from
+from kiroku.cli._common import (
+    EXIT_BAD_INPUT,
+    WorkspaceOption,
+    err,
+    fail,
+    out,
+    progress_bar,
+    user_errors,
+    workspace_from,
+)
 from kiroku.cli.ingest import _ingest
 from kiroku.crawl import (
     Crawler,
     CrawlError,
-    CrawlFile,
     CrawlResult,
     CrawlRun,
     CrawlScopeRecord,
     CrawlSettings,
+    CrawlStart,
     Scope,
     new_crawl_id,
+)
+from kiroku.crawl.pending import (
+    RECORD_FILE,
+    RECORDED_FILE,
+    START_FILE,
+    CrawlLock,
+    PendingCrawl,
+    crawl_file,
+    interrupted_record,
+    pending,
+    read_record,
+    write_json,
 )
 from kiroku.ingest import WarcReader
 from kiroku.optout.fetch import parse_resolve
@@ -57,15 +77,10 @@ def _ensure_source(ws: Workspace, name: str, agent: str) -> None:
         fail(f"source {name!r} is a {source.type.value} source, not web_crawl; pick another --source name")
 
 
-def _file(ws: Workspace, path: Path) -> CrawlFile:
-    return CrawlFile(path=str(path.relative_to(ws.root)), sha256=sha256_file(path), bytes=path.stat().st_size)
-
-
-def _record(ws: Workspace, settings: CrawlSettings, result: CrawlResult, source: str) -> CrawlRun:
+def _start(settings: CrawlSettings, crawl_id: str, source: str) -> CrawlStart:
     scope = settings.scope
-    share = result.pages_with_fresh_robots / result.pages_with_robots if result.pages_with_robots else None
-    return CrawlRun(
-        crawl_id=result.crawl_id,
+    return CrawlStart(
+        crawl_id=crawl_id,
         source=source,
         agent=settings.agent,
         user_agent=settings.user_agent,
@@ -81,25 +96,117 @@ def _record(ws: Workspace, settings: CrawlSettings, result: CrawlResult, source:
             max_redirects=settings.max_redirects,
             max_body=settings.max_body,
         ),
-        started=result.started,
+        started=datetime.now(UTC),
+    )
+
+
+def _record(ws: Workspace, start: CrawlStart, result: CrawlResult) -> CrawlRun:
+    share = result.pages_with_fresh_robots / result.pages_with_robots if result.pages_with_robots else None
+    return CrawlRun(
+        **start.model_dump(),
         ended=result.ended,
         hosts=result.hosts,
         pages_fetched=result.pages_fetched,
         skips=result.skips,
         robots_fetches=result.robots_fetches,
         fresh_robots_share=share,
-        warc_files=[_file(ws, path) for path in result.warc_files],
-        decision_log=_file(ws, result.decision_log),
+        warc_files=[crawl_file(ws.root, path) for path in result.warc_files],
+        decision_log=crawl_file(ws.root, result.decision_log),
     )
+
+
+def _ingest_and_record(ws: Workspace, folder: Path, record: CrawlRun) -> int:
+    """Ingest the crawl's WARC files (resuming a killed ingest; files done are skipped) and append its record."""
+    if record.warc_files:
+        # the pages are decided for the agent the crawl obeyed, whatever [optout] crawler_agent says
+        reading: Literal["reserved", "unset"] = (
+            "unset" if record.scope.unreadable_tdmrep == "unset" else "reserved"
+        )
+        policy = replace(ws.config.optout.to_policy(), unreadable_tdmrep=reading)
+        reader = WarcReader(optout=policy, crawler_agent=record.agent)
+        files = [ws.root / file.path for file in record.warc_files]
+        _ingest(ws, record.source, files, reader, 100_000, unit="record")
+    with user_errors(), ws.ledger() as ledger:
+        index = ledger.append("crawl.run", record)
+    (folder / RECORDED_FILE).write_text(f"{index}\n")
+    return index
+
+
+def _recorded_crawls(ws: Workspace) -> list[str]:
+    with user_errors(), ws.ledger() as ledger:
+        return [
+            str(body["crawl_id"])
+            for record in ledger.records_of_kind("crawl.run")
+            if (body := record.body_json()) is not None
+        ]
+
+
+def _finish(ws: Workspace, crawl: PendingCrawl) -> bool:
+    """Ingest and record one crawl a killed run left unrecorded; False (said on stderr) if it cannot be."""
+    lock = CrawlLock(crawl.folder)
+    if not lock.acquire():  # another kiroku took it since it was found: that one finishes it
+        return True
+    try:
+        try:
+            record = (
+                read_record(crawl.folder) if crawl.finished else interrupted_record(ws.root, crawl.folder)
+            )
+        except CrawlError as exc:
+            err.print(
+                f"kiroku: warning: crawl {crawl.crawl_id} was left unrecorded and cannot be recorded: {exc}"
+            )
+            return False
+        how = "ended" if crawl.finished else "was killed before it ended"
+        err.print(
+            f"crawl {crawl.crawl_id} {how} and was not recorded ({record.pages_fetched:,} page(s) fetched): "
+            "ingesting what is not in the catalog yet, then recording it"
+        )
+        try:
+            index = _ingest_and_record(ws, crawl.folder, record)
+        except typer.Exit:  # the error is printed; the crawl stays pending for the next run
+            err.print(f"kiroku: warning: crawl {crawl.crawl_id} is still unrecorded (see above)")
+            return False
+    finally:
+        lock.release()
+    marked = "" if crawl.finished else ", marked interrupted"
+    out.print(f"Recorded crawl.run of {crawl.crawl_id} as record {index}{marked}")
+    return True
+
+
+def finish_pending(ws: Workspace) -> bool:
+    """Finish every crawl a killed ``kiroku crawl`` left unrecorded in ``ws``; False if one could not be."""
+    crawls, unknown = pending(ws.root / "crawls", _recorded_crawls(ws))
+    for folder in unknown:
+        err.print(
+            f"kiroku: warning: {folder.relative_to(ws.root)} has neither {START_FILE} nor {RECORD_FILE} "
+            "(written by an older kiroku): it is left as it is"
+        )
+    return all([_finish(ws, crawl) for crawl in crawls]) and not unknown
 
 
 def crawl(
     ctx: typer.Context,
-    seeds: Annotated[list[str], typer.Argument(help="Start URLs (http or https).", metavar="SEED...")],
+    seeds: Annotated[
+        list[str] | None,
+        typer.Argument(help="Start URLs (http or https).", metavar="SEED...", show_default=False),
+    ] = None,
     agent: Annotated[
-        str, typer.Option(help="The crawler's robots.txt product token, e.g. KirokuBot (sent in User-Agent).")
-    ],
-    max_pages: Annotated[int, typer.Option(min=1, help="Stop after this many page fetches.")],
+        str | None,
+        typer.Option(
+            help="The crawler's robots.txt product token, e.g. KirokuBot (sent in User-Agent). Required."
+        ),
+    ] = None,
+    max_pages: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many page fetches. Required.")
+    ] = None,
+    finish: Annotated[
+        bool,
+        typer.Option(
+            "--finish",
+            help="Only finish the crawls a killed run left unrecorded (every crawl does that first): ingest their "
+            "WARC files and append their crawl.run records; crawl nothing.",
+        ),
+    ] = False,
     resolve: Annotated[
         list[str] | None,
         typer.Option(
@@ -150,7 +257,23 @@ def crawl(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Crawl politely from SEED URLs (robots.txt, TDMRep and noai honoured, every decision logged), write WARC
-    files under <workspace>/crawls/<crawl-id>/, ingest them and record the crawl (kind crawl.run)."""
+    files under <workspace>/crawls/<crawl-id>/, ingest them and record the crawl (kind crawl.run).
+
+    A crawl killed before its record was appended is finished by the next run: its WARC files are ingested and
+    its record appended (marked interrupted if it was killed while crawling)."""
+    if finish:
+        if seeds:
+            fail("--finish crawls nothing: leave out the SEED URLs")
+        ws = workspace_from(ctx, workspace)
+        if not finish_pending(ws):
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return
+    if not seeds:
+        fail("give at least one SEED URL to crawl from (or --finish)")
+    if agent is None:
+        fail("--agent is required: the crawler's robots.txt product token, e.g. --agent KirokuBot")
+    if max_pages is None:
+        fail("--max-pages is required: how many pages to fetch at most, e.g. --max-pages 1000")
     if not _PRODUCT_TOKEN.fullmatch(agent):
         fail(f"--agent {agent!r} must be a robots.txt product token: letters, '-' and '_' (e.g. KirokuBot)")
     entries = []
@@ -189,9 +312,17 @@ def crawl(
         operator=ws.config.organisation.name,
     )
     source_name = source or f"crawl-{agent.lower()}"
+    finish_pending(ws)  # a crawl that cannot be finished is said on stderr and does not stop this one
     _ensure_source(ws, source_name, agent)
     crawl_id = new_crawl_id()
     folder = ws.root / "crawls" / crawl_id
+    lock = CrawlLock(folder)
+    try:
+        lock.acquire()
+        start = _start(settings, crawl_id, source_name)
+        write_json(folder / START_FILE, start)
+    except (CrawlError, OSError) as exc:
+        fail(f"cannot start the crawl in {folder}: {exc}")
     with progress_bar("Crawling") as bar:
         task = bar.add_task("Crawling", total=max_pages)
 
@@ -207,13 +338,9 @@ def crawl(
     out.print(f"Crawl {crawl_id}: {result.pages_fetched:,} page(s) fetched from {len(result.hosts)} host(s)")
     for reason, count in result.skips.items():
         out.print(f"  skipped {count:,}: {reason}")
-    if result.warc_files:
-        # the pages are decided for the agent the crawl obeyed, whatever [optout] crawler_agent says
-        reader = WarcReader(optout=policy, crawler_agent=agent)
-        _ingest(ws, source_name, result.warc_files, reader, 100_000, unit="record")
-    record = _record(ws, settings, result, source_name)
-    (folder / "crawl.json").write_text(json.dumps(record.model_dump(mode="json"), indent=2) + "\n")
-    with user_errors(), ws.ledger() as ledger:
-        index = ledger.append("crawl.run", record)
-    out.print(f"Files in {folder}: {len(result.warc_files)} WARC file(s), decisions.jsonl.gz, crawl.json")
+    record = _record(ws, start, result)
+    write_json(folder / RECORD_FILE, record)
+    index = _ingest_and_record(ws, folder, record)
+    lock.release()
+    out.print(f"Files in {folder}: {len(result.warc_files)} WARC file(s), decisions.jsonl.gz, {RECORD_FILE}")
     out.print(f"Recorded crawl.run as record {index}")

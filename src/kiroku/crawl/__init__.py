@@ -4,7 +4,8 @@
 - ``kiroku.crawl.crawler``: the crawl (`Crawler`, `CrawlSettings`, `CrawlResult`);
 - ``kiroku.crawl.warc``: the WARC files (`WarcOutput`);
 - ``kiroku.crawl.decisions``: the gzip JSON Lines log of every decision (`DecisionLog`);
-- ``kiroku.crawl.record``: the ledger record ``crawl.run`` (`CrawlRun`);
+- ``kiroku.crawl.record``: the ledger record ``crawl.run`` (`CrawlRun`) and the start file (`CrawlStart`);
+- ``kiroku.crawl.pending``: crawls a killed run left unrecorded, found and their records rebuilt;
 - ``kiroku.crawl.errors``: `CrawlError`.
 
 See docs/crawl.md.
@@ -13,7 +14,7 @@ See docs/crawl.md.
 from kiroku.crawl.crawler import Crawler, CrawlResult, CrawlSettings, new_crawl_id, user_agent_for
 from kiroku.crawl.decisions import DecisionLog
 from kiroku.crawl.errors import CrawlError
-from kiroku.crawl.record import CrawlFile, CrawlRun, CrawlScopeRecord
+from kiroku.crawl.record import CrawlFile, CrawlRun, CrawlScopeRecord, CrawlStart
 from kiroku.crawl.scope import Scope, normalise
 from kiroku.crawl.warc import WarcOutput
 
@@ -24,6 +25,7 @@ __all__ = [
     "CrawlRun",
     "CrawlScopeRecord",
     "CrawlSettings",
+    "CrawlStart",
     "Crawler",
     "DecisionLog",
     "Scope",

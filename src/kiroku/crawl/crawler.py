@@ -265,7 +265,7 @@ class Crawler:
     def _decide(self, url: str, outcome: str, reason: str, **fields: object) -> None:
         self.log.write(url, outcome, reason, **fields)
         if self.on_progress:
-            self.on_progress(self.log.fetched, sum(self.log.skips.values()))
+            self.on_progress(self.log.tally.fetched, sum(self.log.tally.skips.values()))
 
     def _enqueue(self, url: str, depth: int, chain: tuple[str, ...] = ()) -> None:
         if url in self._seen:
@@ -329,11 +329,11 @@ class Crawler:
             started=started,
             ended=datetime.now(UTC),
             hosts=sorted(self._hosts),
-            pages_fetched=self.log.fetched,
-            skips=dict(sorted(self.log.skips.items())),
-            robots_fetches=self.log.robots_fetches,
-            pages_with_fresh_robots=self.log.fresh_robots,
-            pages_with_robots=self.log.decided_with_robots,
+            pages_fetched=self.log.tally.fetched,
+            skips=dict(sorted(self.log.tally.skips.items())),
+            robots_fetches=self.log.tally.robots_fetches,
+            pages_with_fresh_robots=self.log.tally.fresh_robots,
+            pages_with_robots=self.log.tally.decided_with_robots,
         )
 
     # -- requests ------------------------------------------------------------------------------------------

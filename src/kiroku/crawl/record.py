@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kiroku.ledger import register_kind
 
-__all__ = ["CrawlFile", "CrawlRun", "CrawlScopeRecord"]
+__all__ = ["CrawlFile", "CrawlRun", "CrawlScopeRecord", "CrawlStart"]
 
 
 class CrawlFile(BaseModel):
@@ -37,8 +37,9 @@ class CrawlScopeRecord(BaseModel):
     max_body: int
 
 
-class CrawlRun(BaseModel):
-    """Record kind ``crawl.run``: one crawl by kiroku's own crawler."""
+class CrawlStart(BaseModel):
+    """What is known of a crawl before its first request: written to ``crawl.start.json`` in its folder, so that
+    a crawl killed before it ended can still be recorded (`kiroku.crawl.pending`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +50,11 @@ class CrawlRun(BaseModel):
     seeds: list[str]
     scope: CrawlScopeRecord
     started: datetime
+
+
+class CrawlRun(CrawlStart):
+    """Record kind ``crawl.run``: one crawl by kiroku's own crawler."""
+
     ended: datetime
     hosts: list[str]
     pages_fetched: int = Field(ge=0)
@@ -59,6 +65,11 @@ class CrawlRun(BaseModel):
     )
     warc_files: list[CrawlFile]
     decision_log: CrawlFile
+    interrupted: bool = Field(
+        False,
+        description="The crawl was killed before it ended: the figures are those of its decision log up to its "
+        "last whole line, and ended is the time of that line.",
+    )
 
 
 register_kind("crawl.run", CrawlRun)

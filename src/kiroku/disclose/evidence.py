@@ -278,6 +278,7 @@ def crawl_activity(runs: list[tuple[int, CrawlRun]]) -> CrawlActivity | None:
             "skipped": dict(sorted(run.skips.items())),
             "robots_fetches": run.robots_fetches,
             "fresh_robots_share": run.fresh_robots_share,
+            "interrupted": run.interrupted,
         }
         for index, run in runs
     ]

@@ -233,6 +233,11 @@ class CrawlFigures(_View):
     fresh_robots_share: float | None = Field(
         ge=0, le=1, json_schema_extra=REGULATOR, description="as the crawl.run record gives it"
     )
+    interrupted: bool = Field(
+        False,
+        json_schema_extra=REGULATOR,
+        description="killed while crawling: recorded by a later run from its decision log up to its last line",
+    )
 
 
 class CrawlsRegulator(_View):
