@@ -40,7 +40,8 @@ def html(*links: str, head: str = "", text: str = "Some page text that is long e
 
 
 class LoopbackServer:
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1", port: int = 0) -> None:
+        self.address = address
         self.routes: dict[tuple[str, str], Reply | list[Reply]] = {}
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
@@ -77,7 +78,7 @@ class LoopbackServer:
                 except OSError:
                     self.close_connection = True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((address, port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
@@ -96,7 +97,7 @@ class LoopbackServer:
         return f"http://{host}:{self.port}{path}"
 
     def resolve(self, *hosts: str) -> list[str]:
-        return [f"{host}:{self.port}:127.0.0.1" for host in hosts]
+        return [f"{host}:{self.port}:{self.address}" for host in hosts]
 
     def paths(self, host: str | None = None) -> list[str]:
         return [s.path for s in self.seen if host is None or s.host == host]
@@ -113,8 +114,9 @@ class LoopbackServer:
 
 
 @contextmanager
-def loopback() -> Iterator[LoopbackServer]:
-    server = LoopbackServer()
+def loopback(address: str = "127.0.0.1", port: int = 0) -> Iterator[LoopbackServer]:
+    """A running server on ``address`` (any of 127.0.0.0/8 on Linux) and ``port`` (0: a free one)."""
+    server = LoopbackServer(address, port)
     server.start()
     try:
         yield server

@@ -35,6 +35,8 @@ class Site:
 
     url: str = ""
     files: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    """The paths requested, in order."""
 
     @property
     def template(self) -> str:
@@ -52,6 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: Any
 
     def do_GET(self) -> None:
+        self.server.site.asked.append(self.path)
         status, headers, body = self.server.site.files.get(self.path, (404, {}, b"not found"))
         self.send_response(status)
         for name, value in {"Content-Type": "text/plain", **headers}.items():
@@ -512,11 +515,18 @@ def test_the_registry_does_not_fetch_from_its_own_network(store_url: str, site: 
     from kiroku.registry.errors import Refused
     from kiroku.registry.inquiries import claim_domain, verify_claim
 
-    # the default: a name resolving to a loopback address (here: the test's own site) is refused before any fetch
+    # the default: a loopback address (here: the test's own site) is refused at connect, before any request
     app = create_app(RegistrySettings(database_url=store_url, verification_url=site.template))
     engine = app.state.registry.engine
     claim, secret = claim_domain(engine, "site3.example", "owner@site3.example")
     site.serve("site3.example", f"kiroku-verification: {claim.token}\n")
-    with pytest.raises(Refused, match="not a public address"):
+    why = "not a public address: the registry fetches only from the internet"
+    with pytest.raises(Refused, match=f"^127.0.0.1 is {why}$"):
         verify_claim(engine, claim.id, secret, site.template)
+    # a name the system resolves to loopback (localhost, from /etc/hosts) likewise: the connection is refused
+    by_name = site.template.replace("127.0.0.1", "localhost")
+    with pytest.raises(Refused, match=f"^localhost resolves to (127.0.0.1|::1), {why}$"):
+        verify_claim(engine, claim.id, secret, by_name)
+    assert site.asked == []
     assert verify_claim(engine, claim.id, secret, site.template, allow_private=True).verified
+    assert site.asked == ["/site3.example/.well-known/kiroku-verification.txt"]

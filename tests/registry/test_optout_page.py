@@ -99,6 +99,13 @@ def test_private_addresses_are_refused(public_registry: TestClient, sites: Loopb
     assert "not a public address" in answer.json()["error"]["message"]
     page = public_registry.get("/optout", params={"url": "http://169.254.169.254/latest/", "lang": "en"})
     assert page.status_code == 422 and 'role="alert"' in page.text and "not a public address" in page.text
+    # a name resolving to loopback: refused when the registry connects, with the address it resolved to
+    named = public_registry.get("/optout.json", params={"url": f"http://localhost:{sites.port}/a"})
+    assert named.status_code == 422
+    message = named.json()["error"]["message"]
+    assert message.startswith("localhost resolves to ") and message.endswith(
+        ", not a public address: the registry fetches only from the internet"
+    )
 
 
 def test_script_in_the_url_is_shown_escaped(registry: TestClient, sites: LoopbackSites) -> None:

@@ -5,6 +5,12 @@ Used by the crawler (`kiroku.crawl`) and by ``kiroku optout check``. Everything 
 hand, checking each hop), and optional curl-style ``--resolve HOST:PORT:ADDR`` entries that connect a name to an
 address while TLS SNI and the ``Host`` header keep the name (`parse_resolve`).
 
+With ``client(public_only=True)`` (the public registry, fetching from addresses its users give it) the network
+backend resolves each new connection's host once, refuses the connection unless every address is public
+(`kiroku.optout.addresses`), and connects to an address it checked: the check and the connection use the same
+answer, so a name whose DNS answer changes between the two (DNS rebinding) cannot lead the fetch to 127.0.0.1,
+10.0.0.0/8 or 169.254.169.254. Every new connection is checked, a redirect's included.
+
 `fetch` makes one request and reads the body streaming, cut at a limit. `fetch_robots` and `fetch_tdmrep`
 follow at most five redirects (RFC 9309 section 2.3.1.2); a sixth makes the file "unavailable", recorded with
 the error ``more than 5 redirects``. A robots.txt is read up to 500 KiB (RFC 9309 section 2.5 lets a crawler
@@ -18,6 +24,7 @@ failures, they record them in ``error`` (``status`` None when no response came).
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 import typing
 import zlib
@@ -30,6 +37,7 @@ import anyio
 import httpcore
 import httpx
 
+from kiroku.optout.addresses import AddressRefused, AddressRule, checked_addresses, is_public
 from kiroku.optout.robots import allowed_for_status
 from kiroku.optout.sites import MAX_REDIRECTS, MAX_ROBOTS_BYTES, ROBOTS_PATH, TDMREP_PATH
 
@@ -40,6 +48,7 @@ __all__ = [
     "TOO_MANY_REDIRECTS",
     "Exchange",
     "Getter",
+    "Resolver",
     "SiteFile",
     "client",
     "decode_body",
@@ -49,6 +58,7 @@ __all__ = [
     "fetch_tdmrep",
     "parse_resolve",
     "robots_allowed_all",
+    "system_resolver",
 ]
 
 MAX_TDMREP_BYTES = 1024 * 1024
@@ -86,12 +96,66 @@ def parse_resolve(text: str) -> tuple[str, int, str]:
     return host, port, address
 
 
-class _ResolvingBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's default network backend, with some (host, port) pairs connected to a fixed address."""
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+"""Looks a name up: ``await resolver(host, port)`` gives its addresses (`system_resolver` unless a test stands in
+for the system's DNS)."""
 
-    def __init__(self, resolve: Mapping[tuple[str, int], str]) -> None:
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the system resolves ``host`` to for a TCP connection (``getaddrinfo``, through anyio)."""
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class _ResolvingBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's default network backend, with some (host, port) pairs connected to a fixed address, and with
+    ``public_only`` every connection made to an address it checked.
+
+    httpcore calls `connect_tcp` with the origin's host for every new connection (redirects included, as each
+    is a request of its own) and starts TLS with that host as the server name, so connecting to an address here
+    keeps SNI, certificate checks and the ``Host`` header on the name."""
+
+    def __init__(
+        self,
+        resolve: Mapping[tuple[str, int], str],
+        *,
+        public_only: bool = False,
+        resolver: Resolver | None = None,
+        allowed: AddressRule = is_public,
+    ) -> None:
         self._resolve = dict(resolve)
         self._backend = httpcore.AnyIOBackend()
+        self._public_only = public_only
+        self._resolver = resolver or system_resolver
+        self._allowed = allowed
+
+    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The checked addresses to connect ``host:port`` to: resolved once, every one allowed, or
+        ``httpcore.ConnectError`` saying which address is not (``ConnectTimeout`` if the lookup is slow)."""
+        pinned = self._resolve.get((host.lower().rstrip("."), port))
+        try:
+            if pinned is not None:
+                return checked_addresses(host, [pinned], allowed=self._allowed)
+            if _is_ip(host):
+                return checked_addresses(host, [host], allowed=self._allowed)
+            try:
+                with anyio.fail_after(timeout):
+                    found = await self._resolver(host, port)
+            except TimeoutError:
+                raise httpcore.ConnectTimeout(f"{host} did not resolve within {timeout} s") from None
+            except (OSError, UnicodeError) as exc:
+                raise AddressRefused(f"{host} does not resolve: {exc}", host) from exc
+            return checked_addresses(host, found, allowed=self._allowed)
+        except AddressRefused as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
 
     async def connect_tcp(
         self,
@@ -101,10 +165,25 @@ class _ResolvingBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        """Connect to the address ``--resolve`` gives ``host:port``, else to ``host`` itself."""
-        address = self._resolve.get((host.lower().rstrip("."), port), host)
+        """Connect to the address ``--resolve`` gives ``host:port``, else to ``host`` itself; with
+        ``public_only``, to the first address ``host`` resolves to that accepts the connection, once every
+        address it resolves to is checked."""
+        if not self._public_only:
+            address = self._resolve.get((host.lower().rstrip("."), port), host)
+            return await self._backend.connect_tcp(
+                address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
+        addresses = await self._addresses(host, port, timeout)
+        options = list(socket_options or ())
+        for address in addresses[:-1]:
+            try:
+                return await self._backend.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=options
+                )
+            except httpcore.ConnectError:
+                continue  # refused or unreachable: the next checked address
         return await self._backend.connect_tcp(
-            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            addresses[-1], port, timeout=timeout, local_address=local_address, socket_options=options
         )
 
     async def connect_unix_socket(
@@ -113,7 +192,9 @@ class _ResolvingBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        """Unix sockets as the default backend connects them."""
+        """Unix sockets as the default backend connects them (httpx's client here never asks for one)."""
+        if self._public_only:
+            raise httpcore.ConnectError(f"{path}: the registry fetches only from the internet")
         return await self._backend.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
 
     async def sleep(self, seconds: float) -> None:
@@ -268,11 +349,25 @@ def client(
     http2: bool = True,
     timeout: float = 10.0,
     max_connections: int = 100,
+    public_only: bool = False,
+    resolver: Resolver | None = None,
+    allowed: AddressRule = is_public,
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` that sends ``user_agent``, speaks HTTP/2 when the server offers it over TLS
     (``http2``), never follows redirects itself, and connects each ``(host, port, address)`` of ``resolve`` to
-    the address (as ``curl --resolve``; SNI, certificate checks and ``Host`` keep the name)."""
-    backend = _ResolvingBackend({(host.lower(), port): address for host, port, address in resolve})
+    the address (as ``curl --resolve``; SNI, certificate checks and ``Host`` keep the name).
+
+    With ``public_only`` (the registry's fetches for others), every new connection resolves its host once with
+    ``resolver`` (`system_resolver` by default), fails with ``httpx.ConnectError`` (``HOST resolves to ADDRESS,
+    not a public address: ...``) unless ``allowed`` (`kiroku.optout.addresses.is_public`) accepts every address,
+    and connects to a checked address; an IP address as the host, and a ``resolve`` address, are checked the
+    same way. `kiroku.optout.addresses.refusal_message` finds the refusal in the error."""
+    backend = _ResolvingBackend(
+        {(host.lower().rstrip("."), port): address for host, port, address in resolve},
+        public_only=public_only,
+        resolver=resolver,
+        allowed=allowed,
+    )
     ssl_context = httpx.create_ssl_context()  # once: making one loads the CA certificates
 
     def new_pool() -> httpcore.AsyncConnectionPool:

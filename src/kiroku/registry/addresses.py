@@ -1,30 +1,24 @@
 """Which hosts the registry may fetch from: public internet addresses only, unless the registry is told
 otherwise (``RegistrySettings.allow_private_fetch``, for a closed network or tests).
 
-Used before every fetch the registry makes for someone else: a domain claim's verification file
-(`kiroku.registry.inquiries`) and the opt-out check (`kiroku.registry.optout_routes`).
+Every fetch the registry makes for someone else (a domain claim's verification file, `kiroku.registry.inquiries`;
+the opt-out check, `kiroku.registry.optout_routes`) goes through ``kiroku.optout.fetch.client(public_only=True)``.
+Its network backend resolves the host of each new connection once, refuses it unless every address is public
+(`kiroku.optout.addresses.is_public`), and connects to the address it checked, while TLS and the ``Host``
+header keep the name: a name whose DNS answer changes between a check and the connection (DNS rebinding) cannot
+reach the registry's own network. `refused` turns such a refusal into the registry's `Refused`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-
+from kiroku.optout.addresses import refusal_message
 from kiroku.registry.errors import Refused
 
-__all__ = ["check_public_host"]
+__all__ = ["refused"]
 
 
-def check_public_host(host: str) -> None:
-    """`Refused` unless every address ``host`` resolves to is a public one: the registry must not be made to
-    fetch from its own network (a name pointing at 127.0.0.1, 10.0.0.0/8, a link-local metadata service)."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise Refused(f"{host} does not resolve: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            raise Refused(
-                f"{host} resolves to {address}, not a public address: the registry fetches only from the internet"
-            )
+def refused(error: BaseException | str | None) -> Refused | None:
+    """A `Refused` saying which host resolved to which address, if ``error`` (an exception from the client, or
+    the error a fetch recorded) is the public-only client refusing a connection; None otherwise."""
+    message = refusal_message(error)
+    return None if message is None else Refused(message)

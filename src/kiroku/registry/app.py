@@ -73,7 +73,8 @@ class RegistrySettings:
     verification_url: str = "https://{domain}/.well-known/kiroku-verification.txt"
     """Where a rightsholder serves the token proving control of a claimed domain (``{domain}`` is replaced)."""
     allow_private_fetch: bool = False
-    """Let the registry fetch verification files from private and loopback addresses (a closed network, tests)."""
+    """Let the registry fetch verification files and opt-out checks from private and loopback addresses (a closed
+    network, tests); otherwise every connection goes to a public address checked as the host is resolved for it."""
     page_cache_seconds: float = 5.0
     """How long a public page is served from the cache at most (`kiroku.registry.cache`); 0 turns it off."""
 

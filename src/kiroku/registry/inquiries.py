@@ -5,8 +5,10 @@ log.
 1. `claim_domain`: a rightsholder claims a domain and receives a random token to serve at the registry's
    ``verification_url`` (``https://DOMAIN/.well-known/kiroku-verification.txt``) and the claim's secret (shown
    once, kept as its SHA-256), which lets them verify the claim and ask.
-2. `verify_claim`: the registry fetches that file (httpx: 10 s, 4 KB at most, redirects within the host only)
-   and marks the claim verified when the file holds the token.
+2. `verify_claim`: the registry fetches that file (10 s, 4 KB at most, redirects within the host only, only
+   from public addresses: each connection goes to the address checked when its host was resolved, through
+   ``kiroku.optout.fetch.client(public_only=True)``) and marks the claim verified when the file holds the
+   token.
 3. `ask`: a question to an approved firm about the verified domain, or about a piece of text (up to 20,000
    characters) from it. The asker receives the inquiry's own secret (shown once), the key to its page.
 4. `open_inquiries` and `answer`: the firm's kiroku pulls the open inquiries and answers each with a proof
@@ -31,16 +33,17 @@ and cannot place (smaller than the last witnessed) is refused (`Refused`); the i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import json
 import secrets
 import statistics
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
+import anyio
 import httpx
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -51,7 +54,8 @@ from kiroku.domains.errors import InvalidName
 from kiroku.domains.names import parse_target
 from kiroku.ledger import BundleError, Checkpoint, NoteError, VerificationError, Verifier
 from kiroku.ledger.note import open_checkpoint
-from kiroku.registry.addresses import check_public_host
+from kiroku.optout.fetch import client
+from kiroku.registry.addresses import refused
 from kiroku.registry.db import domain_claims, firms, inquiries
 from kiroku.registry.errors import Conflict, Forbidden, Inconsistent, NotFound, Refused
 from kiroku.registry.firms import Firm, find_firm, list_firms, now
@@ -84,6 +88,7 @@ MAX_FILE: Final = 4096
 """The largest verification file the registry reads, in bytes."""
 FETCH_TIMEOUT: Final = 10.0
 _REDIRECTS: Final = 3
+_USER_AGENT: Final = "kiroku-registry"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 Kind = Literal["domain", "text"]
@@ -192,45 +197,64 @@ def find_claim(engine: Engine, claim_id: int, secret: str) -> Claim:
         return _claim(_claim_row(conn, claim_id, secret))
 
 
-def _read(response: httpx.Response, url: str, deadline: float) -> str:
+async def _read(response: httpx.Response, url: str) -> str:
     if response.status_code != 200:
         raise Refused(f"{url} answered {response.status_code}: serve the file there and verify again")
     data = bytearray()
-    for chunk in response.iter_bytes():
+    async for chunk in response.aiter_bytes():
         data += chunk
         if len(data) > MAX_FILE:
             raise Refused(f"{url} is over {MAX_FILE:,} bytes: serve the token alone")
-        if time.monotonic() > deadline:
-            raise Refused(f"{url} took over {FETCH_TIMEOUT:.0f} s to send: serve the file from a faster host")
     return data.decode("utf-8", "replace")
+
+
+async def _get(url: str, *, allow_private: bool) -> str:
+    target = httpx.URL(url)
+    async with client(
+        user_agent=_USER_AGENT, timeout=FETCH_TIMEOUT, public_only=not allow_private, max_connections=1
+    ) as http:
+        for _ in range(_REDIRECTS + 1):
+            response = await http.send(http.build_request("GET", target), stream=True)
+            try:
+                if not response.is_redirect:
+                    return await _read(response, url)
+                moved = response.url.join(response.headers.get("location", ""))
+            finally:
+                await response.aclose()
+            if moved.host != target.host:
+                raise Refused(
+                    f"{url} redirects to another host ({moved.host}): serve the file on {target.host}"
+                )
+            target = moved
+    raise Refused(f"{url} redirects more than {_REDIRECTS} times: serve the file at that address")
 
 
 def _fetch(url: str, *, allow_private: bool = False) -> str:
     """The text at ``url``: `MAX_FILE` bytes at most, in `FETCH_TIMEOUT`; redirects followed within its host.
-    Hosts resolving to private, loopback or link-local addresses are refused unless ``allow_private``."""
-    target = httpx.URL(url)
-    if not allow_private:
-        check_public_host(target.host)
-    deadline = time.monotonic() + FETCH_TIMEOUT
-    try:
-        with httpx.Client(
-            timeout=FETCH_TIMEOUT, follow_redirects=False, headers={"User-Agent": "kiroku-registry"}
-        ) as client:
-            for _ in range(_REDIRECTS + 1):
-                with client.stream("GET", target) as response:
-                    if not response.is_redirect:
-                        return _read(response, url, deadline)
-                    moved = response.url.join(response.headers.get("location", ""))
-                if moved.host != target.host:
-                    raise Refused(
-                        f"{url} redirects to another host ({moved.host}): serve the file on {target.host}"
-                    )
-                target = moved
-    except httpx.HTTPError as exc:
-        raise Refused(
-            f"cannot fetch {url}: {str(exc) or type(exc).__name__}; check that it is served"
-        ) from exc
-    raise Refused(f"{url} redirects more than {_REDIRECTS} times: serve the file at that address")
+
+    Unless ``allow_private``, every connection goes to an address checked to be public when the host was
+    resolved for it (``kiroku.optout.fetch.client(public_only=True)``): a host resolving to a private, loopback
+    or link-local address is refused, even if it resolved to a public one a moment before. Runs its own event
+    loop: call it from a thread without one (FastAPI runs the sync routes that call `verify_claim` in worker
+    threads)."""
+
+    async def run() -> str:
+        try:
+            with anyio.fail_after(FETCH_TIMEOUT):
+                return await _get(url, allow_private=allow_private)
+        except TimeoutError as exc:
+            raise Refused(
+                f"{url} took over {FETCH_TIMEOUT:.0f} s to send: serve the file from a faster host"
+            ) from exc
+        except httpx.HTTPError as exc:
+            not_public = refused(exc)
+            if not_public is not None:
+                raise not_public from exc
+            raise Refused(
+                f"cannot fetch {url}: {str(exc) or type(exc).__name__}; check that it is served"
+            ) from exc
+
+    return asyncio.run(run())
 
 
 def verify_claim(

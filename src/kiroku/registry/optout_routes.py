@@ -3,9 +3,11 @@
 
 The registry fetches the page's robots.txt, ``/.well-known/tdmrep.json`` and the page itself
 (`kiroku.optout.check`) and reports, for every agent of the bundled ai.robots.txt list, what the site allows.
-It fetches only from public addresses unless ``allow_private_fetch`` (`kiroku.registry.addresses`): the host
-typed is checked before anything is fetched, and every request the check makes, redirects included, is
-checked again. The whole check is bounded by `CHECK_SECONDS`. Checks are rate-limited as searches are
+It fetches only from public addresses unless ``allow_private_fetch`` (`kiroku.registry.addresses`): every
+connection the check opens, redirects included, resolves its host once and connects to the address it checked
+(``kiroku.optout.fetch.client(public_only=True)``). A page whose own host is not public is refused (422) with
+the host and the address; a robots.txt or a redirect leading to one is reported as a failed fetch. The whole
+check is bounded by `CHECK_SECONDS`. Checks are rate-limited as searches are
 (`kiroku.registry.app.RateLimits`) and never cached: the answer is live.
 """
 
@@ -14,15 +16,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import anyio
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from kiroku.optout.agents import AGENT_LIST_SOURCE, bundled_agents
 from kiroku.optout.check import USER_AGENT, BadUrl, SiteReport, check_url, validate_url
 from kiroku.optout.fetch import client
-from kiroku.registry.addresses import check_public_host
+from kiroku.registry.addresses import refused
 from kiroku.registry.app import registry_of
 from kiroku.registry.errors import Refused, RegistryError
 from kiroku.registry.i18n import choose_language, messages
@@ -46,14 +46,6 @@ class CheckTimedOut(RegistryError):
     code = "timeout"
 
 
-async def _refuse_private(request: httpx.Request) -> None:
-    """An httpx request hook: the request fails (recorded in the report) if its host is not public."""
-    try:
-        await anyio.to_thread.run_sync(check_public_host, request.url.host)
-    except Refused as exc:
-        raise httpx.ConnectError(f"refused: {exc}", request=request) from exc
-
-
 async def _report(request: Request, url: str) -> SiteReport:
     """Check ``url`` for every bundled agent, within the registry's limits."""
     try:
@@ -61,18 +53,19 @@ async def _report(request: Request, url: str) -> SiteReport:
     except BadUrl as exc:
         raise Refused(str(exc)) from exc
     allow_private = registry_of(request).settings.allow_private_fetch
-    if not allow_private:
-        await anyio.to_thread.run_sync(check_public_host, httpx.URL(url).host)
-    async with client(user_agent=USER_AGENT, timeout=REQUEST_SECONDS) as http:
-        if not allow_private:
-            http.event_hooks = {"request": [_refuse_private], "response": []}
+    async with client(user_agent=USER_AGENT, timeout=REQUEST_SECONDS, public_only=not allow_private) as http:
         try:
-            return await asyncio.wait_for(check_url(url, bundled_agents(), client=http), CHECK_SECONDS)
+            report = await asyncio.wait_for(check_url(url, bundled_agents(), client=http), CHECK_SECONDS)
         except TimeoutError as exc:
             raise CheckTimedOut(
                 f"{url} did not answer within {CHECK_SECONDS:.0f} s: try again later, or check it with "
                 "`kiroku optout check`"
             ) from exc
+    if not report.page.redirects:
+        not_public = refused(report.page.error)  # the host typed itself: nothing was fetched from it
+        if not_public is not None:
+            raise not_public
+    return report
 
 
 def _words(request: Request, report: SiteReport) -> dict[str, Any]:
