@@ -19,11 +19,13 @@ from starlette.testclient import TestClient
 from kiroku.ledger.note import Checkpoint, open_checkpoint, sign_checkpoint
 from kiroku.registry import RegistrySettings, create_app
 from kiroku.registry.db import inquiries
+from kiroku.trace.tokenize import tokenize
 from kiroku.workspace import Workspace
 from tests.conftest import kiroku
 from tests.registry.conftest import FirmFiles, engine_of, register
 
 PAGE_3 = "page 3 about tea and trains page 3 about tea and trains"
+UNRELATED = "wind 7 under sky for clouds wind 7 under sky for clouds"
 
 
 # -- a rightsholder's web site, on a loopback port ---------------------------------------------------------
@@ -103,6 +105,8 @@ class Bundles:
     site1: bytes
     page3: bytes
     other_text: bytes
+    unrelated: bytes
+    """A text of PAGE_3's length and token count that matches nothing: only its SHA-256 tells it apart."""
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +124,7 @@ def bundles(acme: FirmFiles, tmp_path_factory: pytest.TempPathFactory) -> Bundle
         site1=made("query", "domain", "site1.example"),
         page3=made("trace", "--text", PAGE_3),
         other_text=made("trace", "--text", "page 5 about tea and trains page 5 about tea and trains"),
+        unrelated=made("trace", "--text", UNRELATED),
     )
 
 
@@ -304,6 +309,11 @@ def test_a_text_answer_must_trace_the_text_asked(
     other = answer(registry, token, inquiry, bundles.other_text)
     assert other.status_code == 422
     assert f"does not answer inquiry {inquiry}" in other.json()["error"]["message"]
+    # "nothing found" for another text of the same length and tokens: told apart by the text's SHA-256
+    assert (len(UNRELATED), len(tokenize(UNRELATED))) == (len(PAGE_3), len(tokenize(PAGE_3)))
+    assert json.loads(bundles.unrelated)["answer"]["spans"] == []
+    unrelated = answer(registry, token, inquiry, bundles.unrelated)
+    assert unrelated.status_code == 422 and "traces another text" in unrelated.json()["error"]["message"]
     domain = answer(registry, token, inquiry, bundles.site0)
     assert domain.status_code == 422 and "not a trace bundle" in domain.json()["error"]["message"]
     answered = answer(registry, token, inquiry, bundles.page3)

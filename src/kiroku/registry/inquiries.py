@@ -62,6 +62,7 @@ from kiroku.registry.firms import Firm, find_firm, list_firms, now
 from kiroku.registry.witness import check_against_history, last_witnessed, witnessed
 from kiroku.trace.bundle import TraceBundle, verify_trace_bundle
 from kiroku.trace.errors import TraceError
+from kiroku.trace.query import output_sha256
 from kiroku.trace.tokenize import TOKENIZER, tokenize
 
 __all__ = [
@@ -465,9 +466,13 @@ def _cited(entry: dict[str, Any]) -> str:
 
 
 def _same_text(answer: dict[str, Any], text: str) -> str | None:
-    """Why the trace answer is not about ``text``, or None. The answer records the output's length and token
-    count, and each span's and passage's text at its place in the output, not the output itself."""
+    """Why the trace answer is not about ``text``, or None. The answer records the output's SHA-256, length and
+    token count, and each span's and passage's text at its place in the output, not the output itself."""
     output: dict[str, Any] = answer["output"] if isinstance(answer.get("output"), dict) else {}
+    if "sha256" not in output:
+        return "it does not say which text it traces (no output.sha256: trace it again with this kiroku)"
+    if output["sha256"] != output_sha256(text):
+        return "it traces another text (its output.sha256 is not the SHA-256 of the inquiry's text)"
     if output.get("characters") != len(text):
         return (
             f"it traces a text of {output.get('characters')} characters; the inquiry's text has {len(text):,}"

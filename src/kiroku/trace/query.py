@@ -67,6 +67,12 @@ class TraceOptions:
     """Threads the shards are searched on (1: one after another, the default); the answer does not depend on it."""
 
 
+def output_sha256(text: str) -> str:
+    """The SHA-256 (hex) of the output as traced, UTF-8: what ties an answer to the text it answers, even when
+    it finds nothing in it."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def read_output(data: bytes, origin: str, max_chars: int = MAX_OUTPUT_CHARS) -> str:
     """The text of an output to trace, from raw bytes; `InvalidOutput` naming ``origin`` when it cannot be traced."""
     if b"\x00" in data:
@@ -464,6 +470,7 @@ def trace_output(
             "semantic": manifest.index.semantic is not None,
         },
         "output": {
+            "sha256": output_sha256(text),
             "characters": len(text),
             "tokens": len(tokens),
             "unknown_tokens": int((ids == 0).sum()),
