@@ -410,7 +410,7 @@ def main() -> None:
     shutil.copy(HERE / "data" / "statement.toml", workspace / "statement.toml")
     run("index", "build", cwd=workspace)  # the whole catalog's trace index: principle 3 covers all kept data
     run("statement", "build", "--period", "2026", "--tier", "public", "--out", "statement", cwd=workspace)
-    for name in ("statement.json", "eu-summary.json", "ab2013.json"):
+    for name in ("statement.json", "eu-summary.json", "ab2013.json", "cyclonedx.json"):
         shutil.copy(workspace / "statement" / name, outsider / name)
         run("statement", "verify", name, "--key", key, cwd=outsider)
     summarise_disclosures(workspace / "statement")

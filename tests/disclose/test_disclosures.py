@@ -23,6 +23,7 @@ from kiroku.disclose.ab2013 import ITEMS, AB2013Documentation
 from kiroku.disclose.eu_summary import EUSummary, text_size_band
 from kiroku.disclose.facts import top_domain_count
 from kiroku.disclose.schema import Statement
+from kiroku.ledger import Signer
 from tests.conftest import kiroku
 from tests.disclose.conftest import POLICY, key, ok
 from tests.ingest.test_warc_robots import Response, page, robots, write_warc
@@ -242,6 +243,33 @@ def test_the_ml_bom_validates_against_cyclonedx_1_6(full_workspace: Path) -> Non
     # one schema violation is caught by the same validator
     model["modelCard"]["modelParameters"]["approach"]["type"] = "guesswork"
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(bom)) is not None
+
+
+def test_the_ml_bom_is_signed_in_jsf_and_bound_to_the_ledger(full_workspace: Path, tmp_path: Path) -> None:
+    bom = read(full_workspace, "cyclonedx.json")
+    signature = bom["signature"]
+    assert signature["algorithm"] == "Ed25519" and signature["publicKey"]["kty"] == "OKP"
+    assert signature["keyId"] == key(full_workspace)  # the firm's C2SP verifier key
+    properties = {p["name"]: p["value"] for p in bom["metadata"]["properties"]}
+    assert properties["kiroku:ledger-size"] == str(read(full_workspace, "statement.json")["ledger"]["size"])
+    result = kiroku(
+        "statement", "verify", "out/cyclonedx.json", "--key", key(full_workspace), cwd=full_workspace
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"bound to its ledger at size {properties['kiroku:ledger-size']}" in result.stdout
+    original = (full_workspace / "out" / "cyclonedx.json").read_text(encoding="utf-8")
+    other_key = Signer.generate("other.example/log").verifier().to_vkey()
+    for name, text, expected in [
+        ("altered.json", original.replace("acme-lm", "acme-lx", 1), "changed after signing"),
+        ("unsigned.json", json.dumps({k: v for k, v in bom.items() if k != "signature"}), "no signature"),
+    ]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = kiroku(
+            "statement", "verify", str(tmp_path / name), "--key", key(full_workspace), cwd=full_workspace
+        )
+        assert result.returncode == 1 and expected in result.stderr, result.stderr
+    result = kiroku("statement", "verify", "out/cyclonedx.json", "--key", other_key, cwd=full_workspace)
+    assert result.returncode == 1 and "not by other.example/log" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("name", ["eu-summary.json", "ab2013.json"])

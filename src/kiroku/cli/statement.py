@@ -10,6 +10,7 @@ import typer
 
 from kiroku.cli._common import WorkspaceOption, fail, out, read_input, user_errors, workspace_from
 from kiroku.disclose import DisclosureError, load_policy, load_regime
+from kiroku.disclose.mlbom import verify_mlbom
 from kiroku.disclose.notification import build_notification
 from kiroku.disclose.render import statement_html, statement_markdown
 from kiroku.disclose.signing import SignatureError
@@ -105,13 +106,15 @@ def verify(
     statement: Annotated[
         Path,
         typer.Argument(
-            help="A statement.json (or eu-summary.json, ab2013.json) written by 'kiroku statement build'."
+            help="A statement.json (or eu-summary.json, ab2013.json, cyclonedx.json) written by 'kiroku "
+            "statement build'."
         ),
     ],
     key: Annotated[str, typer.Option(help="The firm's verifier key, or a file holding it.")],
 ) -> None:
     """Check a statement offline: its signature and its ledger checkpoint, with the firm's public key alone.
-    The EU summary and the AB 2013 documentation are checked the same way. Exit 0 if and only if it verifies."""
+    The EU summary, the AB 2013 documentation and the ML-BOM (its CycloneDX JSF signature) are checked the same
+    way. Exit 0 if and only if it verifies."""
     key_text = key
     if "+" not in key or Path(key).is_file():
         key_text = read_input(Path(key), "key file").decode("utf-8", "replace")
@@ -127,9 +130,11 @@ def verify(
     if not isinstance(document, dict):
         fail(f"{statement}: not a statement (a JSON object is expected)", 1)
     try:
-        verify_statement(document, verifier)
+        if "bomFormat" in document:
+            size = verify_mlbom(document, verifier)
+        else:
+            verify_statement(document, verifier)
+            size = document["ledger"]["size"]
     except SignatureError as exc:
         fail(f"{statement}: does not verify: {exc}", 1)
-    out.print(
-        f"OK: {statement} is signed by {verifier.name} and bound to its ledger at size {document['ledger']['size']}"
-    )
+    out.print(f"OK: {statement} is signed by {verifier.name} and bound to its ledger at size {size}")

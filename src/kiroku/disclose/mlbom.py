@@ -8,6 +8,10 @@ recorded training runs used. The BOM is public like the statement's public tier:
 cyclonedx-python-lib writes the BOM. It does not model ``modelCard`` or a component's ``data`` yet, so those
 two members are added to its JSON, and the whole document is then checked with the library's strict JSON
 validator against the CycloneDX 1.6 schema before it is returned: a BOM that does not validate is never written.
+
+The BOM is signed as CycloneDX signs documents, a JSF signature by the firm's ledger key (`kiroku.disclose.jsf`),
+and bound to the ledger like the statement: its metadata properties name the ledger's size, root and signed
+checkpoint. `verify_mlbom` checks both offline with the firm's verifier key.
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ from kiroku.catalog.sources import DataType
 from kiroku.disclose.errors import DisclosureError
 from kiroku.disclose.evidence import count_band
 from kiroku.disclose.facts import SourceFacts, TrainingDataFacts
+from kiroku.disclose.jsf import sign_jsf, verify_jsf
 from kiroku.disclose.policy import Policy
 from kiroku.disclose.scope import ScopeDecision
-from kiroku.ledger import Ledger
+from kiroku.disclose.signing import SignatureError
+from kiroku.ledger import Ledger, NoteError, Signer, Verifier
+from kiroku.ledger.note import open_checkpoint
 
-__all__ = ["build_mlbom"]
+__all__ = ["build_mlbom", "verify_mlbom"]
 
 _SELF_SUPERVISED = {"pre-training", "continued-pre-training"}
 
@@ -122,8 +129,10 @@ def build_mlbom(
     policy: Policy,
     generated: datetime,
     ledger_state: dict[str, Any],
+    signer: Signer,
 ) -> dict[str, Any]:
-    """The CycloneDX 1.6 ML-BOM of the models in ``decisions`` and the sources in ``facts``, validated."""
+    """The CycloneDX 1.6 ML-BOM of the models in ``decisions`` and the sources in ``facts``, signed by ``signer``
+    (JSF) and validated."""
     kept = [source for source in facts.sources if source.kept or source.first_used]
     data = {source.name: _data_component(source) for source in kept}
     models = {_model_ref(d): (d, Component(
@@ -150,6 +159,7 @@ def build_mlbom(
             properties=[
                 Property(name="kiroku:ledger-size", value=str(ledger_state["size"])),
                 Property(name="kiroku:ledger-root", value=str(ledger_state["root"])),
+                Property(name="kiroku:ledger-checkpoint", value=str(ledger_state["checkpoint"])),
             ],
         ),
         components=[*data.values(), *(component for _, component in models.values())],
@@ -172,7 +182,38 @@ def build_mlbom(
     # which every kiroku command would otherwise pay
     from cyclonedx.validation.json import JsonStrictValidator
 
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(document))
+    signed = sign_jsf(document, signer)
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(signed))
     if error is not None:
         raise DisclosureError(f"the ML-BOM does not validate against CycloneDX 1.6: {error}")
-    return document
+    return signed
+
+
+def _property(document: dict[str, Any], name: str) -> str | None:
+    metadata = document.get("metadata")
+    properties = metadata.get("properties") if isinstance(metadata, dict) else None
+    for item in properties if isinstance(properties, list) else []:
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("value"), str):
+            return str(item["value"])
+    return None
+
+
+def verify_mlbom(document: dict[str, Any], verifier: Verifier) -> int:
+    """Check an ML-BOM written by kiroku offline: its JSF signature by ``verifier``'s key, and that the ledger
+    checkpoint in its properties is signed by the same key and names the size and root the BOM states. The
+    ledger size; `SignatureError` says what failed."""
+    if document.get("bomFormat") != "CycloneDX":
+        raise SignatureError("not a CycloneDX BOM: bomFormat is missing")
+    verify_jsf(document, verifier)
+    note, size, root = (
+        _property(document, f"kiroku:ledger-{name}") for name in ("checkpoint", "size", "root")
+    )
+    if note is None:
+        raise SignatureError("the BOM carries no ledger checkpoint (property kiroku:ledger-checkpoint)")
+    try:
+        checkpoint, _ = open_checkpoint(note, verifier)
+    except NoteError as exc:
+        raise SignatureError(f"the BOM's ledger checkpoint does not verify: {exc}") from exc
+    if (str(checkpoint.size), checkpoint.root_hash.hex()) != (size, root):
+        raise SignatureError("the BOM's ledger size and root are not those of its signed checkpoint")
+    return checkpoint.size

@@ -248,7 +248,7 @@ def build_disclosures(
         statement=statement,
         eu_summary=signed_eu,
         ab2013=signed_ab,
-        mlbom=build_mlbom(facts, decisions, sources.ledger, policy, generated, ledger),
+        mlbom=build_mlbom(facts, decisions, sources.ledger, policy, generated, ledger, signer),
     )
 
 
