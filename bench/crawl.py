@@ -59,7 +59,6 @@ import pstats
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -78,6 +77,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _machine import machine_description
+from _processes import cpu_seconds, free_port
 
 TARGET_SHARE = 0.80
 AGENT = "KirokuBenchBot"
@@ -271,13 +271,6 @@ def serve_starlette(port: int, hosts: int, pages: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """The loopback server process."""
@@ -288,8 +281,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def control(self, what: str) -> bytes:
         """GET ``/__bench__/<what>`` (``ping``; ``stats``: the counts since the last call, then reset)."""
@@ -309,7 +301,7 @@ class Server:
 @contextmanager
 def server(kind: str, hosts: int, pages: int, work: Path) -> Iterator[Server]:
     """Run ``bench/crawl.py serve-KIND PORT HOSTS PAGES`` until it answers; stop it after."""
-    port = _free_port()
+    port = free_port()
     log = work / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

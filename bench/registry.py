@@ -65,6 +65,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _machine import machine_description
+from _processes import cpu_seconds, free_port
 
 TARGET_PER_S = 500.0
 TARGET_P99_MS = 50.0
@@ -317,15 +318,6 @@ def serve_peer(bodies_file: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A server process on a loopback port."""
@@ -336,8 +328,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -352,7 +343,7 @@ class Server:
 @contextmanager
 def server(role: str, args: Sequence[str], work: Path, ready: str = "/") -> Iterator[Server]:
     """Run ``bench/registry.py ROLE ARGS PORT`` in its own process until it answers ``ready``; stop it after."""
-    port = _free_port()
+    port = free_port()
     log = work / f"{role}-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

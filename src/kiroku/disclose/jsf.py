@@ -20,7 +20,7 @@ import binascii
 import copy
 from typing import Any
 
-from kiroku.disclose.signing import SignatureError
+from kiroku.disclose.signing import SignatureError, signature_member
 from kiroku.ledger import Signer, Verifier
 from kiroku.ledger.records import canonical_json
 
@@ -62,15 +62,7 @@ def sign_jsf(document: dict[str, Any], signer: Signer) -> dict[str, Any]:
 
 def verify_jsf(document: dict[str, Any], verifier: Verifier) -> None:
     """Check ``document``'s JSF signature against ``verifier``; `SignatureError` says what failed."""
-    signature = document.get(FIELD)
-    if not isinstance(signature, dict):
-        raise SignatureError(
-            "the document carries no signature: it was never signed, or the signature was removed"
-        )
-    if signature.get("algorithm") != ALGORITHM:
-        raise SignatureError(
-            f"the signature's algorithm is {signature.get('algorithm')!r}, not {ALGORITHM!r}"
-        )
+    signature = signature_member(document, ALGORITHM)
     expected = _signer_object(verifier.to_vkey(), verifier.public_key)
     if signature.get("keyId") != expected["keyId"] or signature.get("publicKey") != expected["publicKey"]:
         raise SignatureError(

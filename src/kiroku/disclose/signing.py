@@ -17,7 +17,14 @@ from kiroku.disclose.errors import DisclosureError
 from kiroku.ledger import Signer, Verifier
 from kiroku.ledger.records import canonical_json
 
-__all__ = ["ALGORITHM", "SignatureError", "sign_document", "signed_bytes", "verify_document"]
+__all__ = [
+    "ALGORITHM",
+    "SignatureError",
+    "sign_document",
+    "signature_member",
+    "signed_bytes",
+    "verify_document",
+]
 
 ALGORITHM = "ed25519"
 FIELD = "signature"
@@ -45,17 +52,24 @@ def sign_document(document: dict[str, Any], signer: Signer) -> dict[str, Any]:
     return signed
 
 
-def verify_document(document: dict[str, Any], verifier: Verifier) -> None:
-    """Check ``document``'s signature against ``verifier``; `SignatureError` says what failed."""
+def signature_member(document: dict[str, Any], algorithm: str) -> dict[str, Any]:
+    """``document``'s ``signature`` object if it names ``algorithm``; `SignatureError` if it has none or
+    another (shared by kiroku's own envelope and CycloneDX's JSF one)."""
     signature = document.get(FIELD)
     if not isinstance(signature, dict):
         raise SignatureError(
             "the document carries no signature: it was never signed, or the signature was removed"
         )
-    if signature.get("algorithm") != ALGORITHM:
+    if signature.get("algorithm") != algorithm:
         raise SignatureError(
-            f"the signature's algorithm is {signature.get('algorithm')!r}, not {ALGORITHM!r}"
+            f"the signature's algorithm is {signature.get('algorithm')!r}, not {algorithm!r}"
         )
+    return signature
+
+
+def verify_document(document: dict[str, Any], verifier: Verifier) -> None:
+    """Check ``document``'s signature against ``verifier``; `SignatureError` says what failed."""
+    signature = signature_member(document, ALGORITHM)
     if signature.get("key_name") != verifier.name or signature.get("key_id") != verifier.key_id.hex():
         raise SignatureError(
             f"the document is signed by key {signature.get('key_name')!r} ({signature.get('key_id')}), not by "
